@@ -1,0 +1,46 @@
+#include "core/log.h"
+
+#include <mutex>
+#include <string>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace ambit::log {
+namespace {
+
+std::mutex& registryMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+spdlog::level::level_enum& currentLevel() {
+  static spdlog::level::level_enum level = spdlog::level::info;
+  return level;
+}
+
+}  // namespace
+
+absl::Status setLevel(std::string_view level) {
+  const auto parsed = spdlog::level::from_str(std::string(level));
+  // from_str maps anything unknown to "off"; accept "off" only when asked for by name.
+  if (parsed == spdlog::level::off && level != "off") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "log level \"", std::string(level), "\": expected trace, debug, info, warn, error or off"));
+  }
+  std::lock_guard<std::mutex> lock(registryMutex());
+  currentLevel() = parsed;
+  spdlog::apply_all([parsed](const std::shared_ptr<spdlog::logger>& l) { l->set_level(parsed); });
+  return absl::OkStatus();
+}
+
+std::shared_ptr<spdlog::logger> get(std::string_view component) {
+  std::lock_guard<std::mutex> lock(registryMutex());
+  const std::string name(component);
+  if (auto existing = spdlog::get(name)) return existing;
+  auto logger = spdlog::stderr_color_mt(name);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %n: %v", spdlog::pattern_time_type::utc);
+  logger->set_level(currentLevel());
+  return logger;
+}
+
+}  // namespace ambit::log
