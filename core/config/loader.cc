@@ -66,8 +66,18 @@ Diagnostic fileDiagnostic(const char* code, const std::string& file, int line, s
   return d;
 }
 
+// The value under `key` of a mapping, or a null node; never yaml-cpp's throwing "zombie" node.
+YAML::Node child(const YAML::Node& node, const char* key) {
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Null);
+}
+
 std::string scalarOrEmpty(const YAML::Node& node, const char* key) {
-  const YAML::Node value = node[key];
+  const YAML::Node value = child(node, key);
   return value.IsScalar() ? value.Scalar() : "";
 }
 
@@ -212,7 +222,7 @@ void Loader::loadDocument(std::string_view text, const std::string& file, int fi
   }
   const GroupVersion gv = splitApiVersion(apiVersion);
   const KindInfo* kind = findKind(gv.group, kindName);
-  ObjectRef ref{kindName, "", scalarOrEmpty(root["metadata"], "name")};
+  ObjectRef ref{kindName, "", scalarOrEmpty(child(root, "metadata"), "name")};
   auto report = [&](const char* code, Severity severity, int line, std::string field,
                     std::string message) {
     Diagnostic d = fileDiagnostic(code, file, line, std::move(message), severity);
@@ -248,7 +258,7 @@ void Loader::loadDocument(std::string_view text, const std::string& file, int fi
   options.line_offset = first_line - 1;
   options.ignore_unknown_fields = true;  // metadata and Kubernetes objects
   YamlDecoder lenient(options, &object.lines, &errors);
-  lenient.decode(root["metadata"], object.meta, "metadata");
+  lenient.decode(child(root, "metadata"), object.meta, "metadata");
 
   google::protobuf::Message* body =
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(kind->descriptor())->New();
@@ -265,13 +275,13 @@ void Loader::loadDocument(std::string_view text, const std::string& file, int fi
     }
     options.ignore_unknown_fields = false;
     YamlDecoder strict(options, &object.lines, &errors);
-    strict.decode(root["spec"], *body, "spec");
+    strict.decode(child(root, "spec"), *body, "spec");
   } else if (!lenient.aborted()) {
     lenient.decode(root, *body, "");
   }
 
   if (object.meta.name().empty() && kind->kind != Kind::kIstioOperator) {
-    errors.push_back({"metadata.name", first_line, "metadata.name is required"});
+    errors.push_back({"metadata.name", first_line, "name is required"});
   }
   if (kind->namespaced && object.meta.namespace_().empty()) object.meta.set_namespace_("default");
   if (!kind->namespaced) object.meta.clear_namespace_();

@@ -189,6 +189,7 @@ void YamlDecoder::decodeMessage(const YAML::Node& node, Message& message, const 
         continue;
       }
     }
+    if (lines_ != nullptr) lines_->emplace(fieldPath, lineOf(key));
     decodeField(entry.second, message, field, fieldPath, depth + 1);
   }
 }
@@ -448,9 +449,7 @@ bool YamlDecoder::decodeWellKnown(const YAML::Node& node, Message& message, cons
     if (node.IsNull()) return true;
     const bool isInt = node.IsScalar() && scalarType(node) == ScalarType::kInt;
     const FieldDescriptor* field = d->FindFieldByNumber(isInt ? 2 : 3);
-    if (const FieldDescriptor* type = d->FindFieldByName("type"); type != nullptr) {
-      message.GetReflection()->SetInt64(&message, type, isInt ? 0 : 1);
-    }
+    message.GetReflection()->SetInt64(&message, d->FindFieldByNumber(1), isInt ? 0 : 1);
     decodeSingular(node, message, field, path, depth);
     return true;
   }
