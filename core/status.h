@@ -10,14 +10,14 @@
 #define AMBIT_STATUS_CONCAT(a, b) AMBIT_STATUS_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function when `expr` yields a non-OK absl::Status.
-#define AMBIT_RETURN_IF_ERROR(expr)            \
-  do {                                         \
+#define AMBIT_RETURN_IF_ERROR(expr)                                   \
+  do {                                                                \
     if (absl::Status status_ = (expr); !status_.ok()) return status_; \
   } while (false)
 
 // Binds `lhs` to the value of an absl::StatusOr expression, or returns its error.
-#define AMBIT_ASSIGN_OR_RETURN(lhs, expr)                                        \
-  auto AMBIT_STATUS_CONCAT(statusor_, __LINE__) = (expr);                        \
-  if (!AMBIT_STATUS_CONCAT(statusor_, __LINE__).ok())                            \
-    return std::move(AMBIT_STATUS_CONCAT(statusor_, __LINE__)).status();         \
+#define AMBIT_ASSIGN_OR_RETURN(lhs, expr)                                \
+  auto AMBIT_STATUS_CONCAT(statusor_, __LINE__) = (expr);                \
+  if (!AMBIT_STATUS_CONCAT(statusor_, __LINE__).ok())                    \
+    return std::move(AMBIT_STATUS_CONCAT(statusor_, __LINE__)).status(); \
   lhs = *std::move(AMBIT_STATUS_CONCAT(statusor_, __LINE__))

@@ -123,7 +123,8 @@ void Loader::loadPath(const std::string& path, LoadResult& out) const {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (ec || !fs::exists(status)) {
-    out.diagnostics.push_back(fileDiagnostic(codes::kFileError, path, 0, "no such file or directory"));
+    out.diagnostics.push_back(
+        fileDiagnostic(codes::kFileError, path, 0, "no such file or directory"));
     return;
   }
   if (!fs::is_directory(status)) {
@@ -131,13 +132,14 @@ void Loader::loadPath(const std::string& path, LoadResult& out) const {
     return;
   }
   std::vector<std::string> files;
-  for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+  for (auto it = fs::recursive_directory_iterator(
+           path, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file(ec) && isYamlFile(it->path())) files.push_back(it->path().string());
   }
   if (ec) {
-    out.diagnostics.push_back(
-        fileDiagnostic(codes::kFileError, path, 0, absl::StrCat("cannot list directory: ", ec.message())));
+    out.diagnostics.push_back(fileDiagnostic(
+        codes::kFileError, path, 0, absl::StrCat("cannot list directory: ", ec.message())));
   }
   std::sort(files.begin(), files.end());
   for (const std::string& file : files) loadFile(file, out);
@@ -169,18 +171,18 @@ void Loader::loadFile(const std::string& path, LoadResult& out) const {
 
 void Loader::loadText(std::string_view text, const std::string& file, LoadResult& out) const {
   if (text.size() > limits_.max_file_bytes) {
-    out.diagnostics.push_back(fileDiagnostic(
-        codes::kFileError, file, 0,
-        absl::StrCat("input is ", text.size(), " bytes; the limit is ", limits_.max_file_bytes,
-                     " bytes")));
+    out.diagnostics.push_back(
+        fileDiagnostic(codes::kFileError, file, 0,
+                       absl::StrCat("input is ", text.size(), " bytes; the limit is ",
+                                    limits_.max_file_bytes, " bytes")));
     return;
   }
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   if (const size_t bad = firstInvalidUtf8(text); bad != std::string_view::npos) {
     out.diagnostics.push_back(fileDiagnostic(
         codes::kFileError, file, lineAt(text, bad),
-        absl::StrCat("not UTF-8 text: byte 0x", absl::Hex(static_cast<unsigned char>(text[bad]),
-                                                          absl::kZeroPad2),
+        absl::StrCat("not UTF-8 text: byte 0x",
+                     absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2),
                      " at offset ", bad)));
     return;
   }
@@ -195,9 +197,9 @@ void Loader::loadDocument(std::string_view text, const std::string& file, int fi
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::DeepRecursion& e) {
-    out.diagnostics.push_back(fileDiagnostic(
-        codes::kLimit, file, first_line + std::max(0, e.mark.line),
-        absl::StrCat("nesting deeper than ", e.depth(), " levels")));
+    out.diagnostics.push_back(
+        fileDiagnostic(codes::kLimit, file, first_line + std::max(0, e.mark.line),
+                       absl::StrCat("nesting deeper than ", e.depth(), " levels")));
     return;
   } catch (const YAML::Exception& e) {
     out.diagnostics.push_back(fileDiagnostic(codes::kYamlSyntax, file,
@@ -207,17 +209,17 @@ void Loader::loadDocument(std::string_view text, const std::string& file, int fi
   }
   if (root.IsNull()) return;  // empty document, comments only
   if (!root.IsMap()) {
-    out.diagnostics.push_back(fileDiagnostic(
-        codes::kBadDocument, file, first_line,
-        "document is not an object (expected apiVersion, kind, metadata and spec)"));
+    out.diagnostics.push_back(
+        fileDiagnostic(codes::kBadDocument, file, first_line,
+                       "document is not an object (expected apiVersion, kind, metadata and spec)"));
     return;
   }
   const std::string apiVersion = scalarOrEmpty(root, "apiVersion");
   const std::string kindName = scalarOrEmpty(root, "kind");
   if (apiVersion.empty() || kindName.empty()) {
-    out.diagnostics.push_back(fileDiagnostic(
-        codes::kBadDocument, file, first_line,
-        apiVersion.empty() ? "missing apiVersion" : "missing kind"));
+    out.diagnostics.push_back(
+        fileDiagnostic(codes::kBadDocument, file, first_line,
+                       apiVersion.empty() ? "missing apiVersion" : "missing kind"));
     return;
   }
   const GroupVersion gv = splitApiVersion(apiVersion);
@@ -260,8 +262,9 @@ void Loader::loadDocument(std::string_view text, const std::string& file, int fi
   YamlDecoder lenient(options, &object.lines, &errors);
   lenient.decode(child(root, "metadata"), object.meta, "metadata");
 
-  google::protobuf::Message* body =
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(kind->descriptor())->New();
+  google::protobuf::Message* body = google::protobuf::MessageFactory::generated_factory()
+                                        ->GetPrototype(kind->descriptor())
+                                        ->New();
   object.body.reset(body);
   if (kind->istio) {
     for (const auto& entry : root) {

@@ -36,7 +36,8 @@ std::string nodeKind(const YAML::Node& node) {
     case YAML::NodeType::Null:
       return "null";
     case YAML::NodeType::Scalar:
-      return absl::StrCat("a ", scalarTypeName(scalarType(node)), " (\"", node.Scalar(), "\")");
+      return absl::StrCat(scalarType(node) == ScalarType::kInt ? "an " : "a ",
+                          scalarTypeName(scalarType(node)), " (\"", node.Scalar(), "\")");
     case YAML::NodeType::Undefined:
       break;
   }
@@ -173,14 +174,16 @@ void YamlDecoder::decodeMessage(const YAML::Node& node, Message& message, const 
     const std::string fieldPath = path.empty() ? name : absl::StrCat(path, ".", name);
     const FieldDescriptor* field = findField(descriptor, name);
     if (field == nullptr) {
-      if (!options_.ignore_unknown_fields) fail(key, fieldPath, unknownFieldMessage(descriptor, name));
+      if (!options_.ignore_unknown_fields)
+        fail(key, fieldPath, unknownFieldMessage(descriptor, name));
       continue;
     }
     if (!seen.insert(field->name()).second) {
       fail(key, fieldPath, "field is set more than once");
       continue;
     }
-    if (const auto* oneof = field->real_containing_oneof(); oneof != nullptr && !entry.second.IsNull()) {
+    if (const auto* oneof = field->real_containing_oneof();
+        oneof != nullptr && !entry.second.IsNull()) {
       auto [it, inserted] = oneofs.emplace(oneof, name);
       if (!inserted) {
         fail(key, fieldPath,
@@ -202,7 +205,8 @@ void YamlDecoder::decodeField(const YAML::Node& node, Message& message,
       fail(node, path, absl::StrCat("expected an object, got ", nodeKind(node)));
       return;
     }
-    for (const auto& entry : node) decodeMapEntry(entry.first, entry.second, message, field, path, depth);
+    for (const auto& entry : node)
+      decodeMapEntry(entry.first, entry.second, message, field, path, depth);
     return;
   }
   if (field->is_repeated()) {
@@ -299,7 +303,8 @@ void YamlDecoder::decodeSingular(const YAML::Node& node, Message& message,
       const bool is32 = field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32;
       if (type != ScalarType::kInt && type != ScalarType::kString) return wrongType("an integer");
       if (!text.empty() && text[0] == '-' && parseInt64(text)) {
-        return outOfRange(is32 ? "uint32 (it cannot be negative)" : "uint64 (it cannot be negative)");
+        return outOfRange(is32 ? "uint32 (it cannot be negative)"
+                               : "uint64 (it cannot be negative)");
       }
       const auto v = parseUint64(text);
       if (!v) {
@@ -403,8 +408,8 @@ bool YamlDecoder::decodeWellKnown(const YAML::Node& node, Message& message, cons
     auto& ts = static_cast<google::protobuf::Timestamp&>(message);
     const absl::Duration since = t - absl::UnixEpoch();
     ts.set_seconds(absl::ToInt64Seconds(since));
-    ts.set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(since - absl::Seconds(ts.seconds()))));
+    ts.set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(since - absl::Seconds(ts.seconds()))));
     return true;
   }
   if (name == "google.protobuf.Struct") {

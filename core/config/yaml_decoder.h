@@ -26,7 +26,8 @@ struct DecodeError {
 struct DecodeOptions {
   // Kubernetes objects are read leniently (the API server validated them); Istio config strictly.
   bool ignore_unknown_fields = false;
-  // Bounds that keep hostile input cheap: nodes visited (aliases are expanded as visited) and depth.
+  // Bounds that keep hostile input cheap: nodes visited (aliases are expanded as visited) and
+  // depth.
   size_t max_nodes = 200000;
   int max_depth = 100;
   // Added to yaml-cpp's 0-based line marks: the document's first line in its file, minus one.

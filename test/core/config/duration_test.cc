@@ -12,10 +12,17 @@ TEST_CASE("parseDuration accepts Go duration syntax", "[duration]") {
     int32_t nanos;
   };
   const Case cases[] = {
-      {"10s", 10, 0},         {"1.5s", 1, 500000000}, {"100ms", 0, 100000000},
-      {"1m", 60, 0},          {"1h30m", 5400, 0},     {"300us", 0, 300000},
-      {"2ns", 0, 2},          {"0", 0, 0},            {"0.001s", 0, 1000000},
-      {"-5s", -5, 0},         {"1m0.5s", 60, 500000000},
+      {"10s", 10, 0},
+      {"1.5s", 1, 500000000},
+      {"100ms", 0, 100000000},
+      {"1m", 60, 0},
+      {"1h30m", 5400, 0},
+      {"300us", 0, 300000},
+      {"2ns", 0, 2},
+      {"0", 0, 0},
+      {"0.001s", 0, 1000000},
+      {"-5s", -5, 0},
+      {"1m0.5s", 60, 500000000},
   };
   for (const Case& c : cases) {
     INFO(c.text);
@@ -37,7 +44,8 @@ TEST_CASE("parseDuration rejects malformed durations with the reason", "[duratio
       {"10x", "bad duration \"10x\": unknown unit (expected e.g. 10s, 1.5s, 100ms, 1m30s)"},
       {"s", "bad duration \"s\": missing number (expected e.g. 10s, 1.5s, 100ms, 1m30s)"},
       {"1d", "bad duration \"1d\": unknown unit (expected e.g. 10s, 1.5s, 100ms, 1m30s)"},
-      {"99999999999h", "bad duration \"99999999999h\": too large (expected e.g. 10s, 1.5s, 100ms, 1m30s)"},
+      {"99999999999h",
+       "bad duration \"99999999999h\": too large (expected e.g. 10s, 1.5s, 100ms, 1m30s)"},
   };
   for (const Case& c : cases) {
     INFO(c.text);

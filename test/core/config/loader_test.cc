@@ -62,11 +62,12 @@ spec: {ports: [{port: 80}], extra: ignored}
   CHECK(r.objects[0].namespace_() == "default");
   CHECK(r.objects[1].kind->kind == Kind::kService);
   CHECK(r.objects[1].as<k8s::Service>().spec().ports(0).port() == 80);
-  CHECK(formatted(r) == std::vector<std::string>{
-                           "Error [AMB0006] (VirtualService shop/broken in.yaml:13) "
-                           "spec.http[0].route[0].weight: expected an integer, got a string (\"x\")",
-                           "Error [AMB0002] (in.yaml:15) YAML syntax error: illegal map value",
-                       });
+  CHECK(formatted(r) ==
+        std::vector<std::string>{
+            "Error [AMB0006] (VirtualService shop/broken in.yaml:13) "
+            "spec.http[0].route[0].weight: expected an integer, got a string (\"x\")",
+            "Error [AMB0002] (in.yaml:15) YAML syntax error: illegal map value",
+        });
 }
 
 TEST_CASE("document-level problems are reported with their codes", "[loader]") {
@@ -88,7 +89,8 @@ TEST_CASE("document-level problems are reported with their codes", "[loader]") {
        "supported by Ambit; it is ignored"},
       {"apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {namespace: x}\n",
        "Error [AMB0006] (PeerAuthentication in.yaml:1) metadata.name: name is required"},
-      {"apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: a}\nspecs: {}\n",
+      {"apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: a}\nspecs: "
+       "{}\n",
        "Error [AMB0006] (PeerAuthentication default/a in.yaml:4) specs: unknown field \"specs\"; "
        "expected apiVersion, kind, metadata, spec or status"},
   };

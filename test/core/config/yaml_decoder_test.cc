@@ -70,7 +70,8 @@ http:
 
 TEST_CASE("decoder records the line of every field path", "[decoder]") {
   net::VirtualService vs;
-  const auto d = decodeInto("hosts:\n- a\nhttp:\n- route:\n  - destination:\n      host: a\n    weight: 100\n", vs);
+  const auto d = decodeInto(
+      "hosts:\n- a\nhttp:\n- route:\n  - destination:\n      host: a\n    weight: 100\n", vs);
   REQUIRE(d.errors.empty());
   CHECK(d.lines.at("spec.hosts") == 1);
   CHECK(d.lines.at("spec.http[0].route[0].destination.host") == 6);
@@ -97,13 +98,15 @@ TEST_CASE("decoder reports each strictness violation with path, line and reason"
       {"hosts: [a]\nhttp:\n- timeout: 10 s\n", "spec.http[0].timeout", 3,
        "bad duration \"10 s\": unknown unit (expected e.g. 10s, 1.5s, 100ms, 1m30s)"},
       {"hosts: a\n", "spec.hosts", 1, "expected a list, got a string (\"a\")"},
-      {"hosts: [1]\n", "spec.hosts[0]", 1, "expected a string (quote the value), got a integer (\"1\")"},
-      {"hosts: [a]\nhttp:\n- match:\n  - uri: {exact: /a, prefix: /b}\n", "spec.http[0].match[0].uri.prefix",
-       4, "\"prefix\" and \"exact\" cannot both be set (only one of them is allowed)"},
+      {"hosts: [1]\n", "spec.hosts[0]", 1,
+       "expected a string (quote the value), got an integer (\"1\")"},
+      {"hosts: [a]\nhttp:\n- match:\n  - uri: {exact: /a, prefix: /b}\n",
+       "spec.http[0].match[0].uri.prefix", 4,
+       "\"prefix\" and \"exact\" cannot both be set (only one of them is allowed)"},
       {"hosts: [a]\nhosts: [b]\n", "spec.hosts", 2, "field is set more than once"},
-      {"http: [7]\n", "spec.http[0]", 1, "expected an object, got a integer (\"7\")"},
-      {"hosts: [a]\nhttp:\n- match:\n  - ignoreUriCase: yes\n", "spec.http[0].match[0].ignoreUriCase",
-       4, "expected true or false, got a string (\"yes\")"},
+      {"http: [7]\n", "spec.http[0]", 1, "expected an object, got an integer (\"7\")"},
+      {"hosts: [a]\nhttp:\n- match:\n  - ignoreUriCase: yes\n",
+       "spec.http[0].match[0].ignoreUriCase", 4, "expected true or false, got a string (\"yes\")"},
       {"hosts: [~]\n", "spec.hosts[0]", 1, "list items cannot be null"},
   };
   for (const Case& c : cases) {
@@ -143,16 +146,20 @@ configPatches:
   REQUIRE(d.errors.empty());
   const auto& value = filter.config_patches(0).patch().value();
   CHECK(value.fields().at("name").string_value() == "envoy.filters.http.local_ratelimit");
-  const auto& inner = value.fields().at("typed_config").struct_value().fields().at("value").struct_value();
-  CHECK(inner.fields().at("token_bucket").struct_value().fields().at("max_tokens").number_value() == 100);
+  const auto& inner =
+      value.fields().at("typed_config").struct_value().fields().at("value").struct_value();
+  CHECK(inner.fields().at("token_bucket").struct_value().fields().at("max_tokens").number_value() ==
+        100);
   CHECK(inner.fields().at("enabled").bool_value());
   CHECK(inner.fields().at("tags").list_value().values(1).number_value() == 1);
 }
 
 TEST_CASE("lenient mode ignores unknown fields but still checks types", "[decoder]") {
   k8s::Service svc;
-  auto d = decodeInto("metadata: {name: web, managedFields: [x]}\nspec:\n  ports:\n  - port: 80\n    targetPort: http\n  - port: 81\n    targetPort: 8081\n  sessionAffinity: None\n",
-                      svc, true);
+  auto d = decodeInto(
+      "metadata: {name: web, managedFields: [x]}\nspec:\n  ports:\n  - port: 80\n    targetPort: "
+      "http\n  - port: 81\n    targetPort: 8081\n  sessionAffinity: None\n",
+      svc, true);
   REQUIRE(d.errors.empty());
   CHECK(svc.spec().ports(0).target_port().str_val() == "http");
   CHECK(svc.spec().ports(1).target_port().int_val() == 8081);
@@ -178,7 +185,8 @@ TEST_CASE("decoder bounds alias expansion", "[decoder][limits]") {
   const auto d = decodeInto(doc, filter);
   REQUIRE(d.errors.size() == 1);
   CHECK(d.errors[0].limit);
-  CHECK(d.errors[0].message == "document too large: more than 200000 nodes after expanding aliases");
+  CHECK(d.errors[0].message ==
+        "document too large: more than 200000 nodes after expanding aliases");
 }
 
 }  // namespace

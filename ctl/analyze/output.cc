@@ -1,0 +1,81 @@
+#include "ctl/analyze/output.h"
+
+#include <string>
+
+#include <cstdio>
+
+namespace ambit::ctl {
+
+void printText(const std::vector<config::Diagnostic>& diagnostics, size_t objects, size_t paths,
+               std::ostream& out) {
+  size_t errors = 0;
+  size_t warnings = 0;
+  for (const config::Diagnostic& d : diagnostics) {
+    out << d.format() << "\n";
+    errors += d.severity == config::Severity::kError;
+    warnings += d.severity == config::Severity::kWarning;
+  }
+  const auto plural = [](size_t n, const char* word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  };
+  if (diagnostics.empty()) {
+    out << "No issues found";
+  } else {
+    out << "Found " << plural(errors, "error") << " and " << plural(warnings, "warning");
+  }
+  out << " in " << plural(objects, "object") << " from " << plural(paths, "path");
+  out << ".\n";
+}
+
+namespace {
+
+// A JSON string literal; control characters are escaped, UTF-8 passes through.
+std::string quote(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
+          out += buffer;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void printJson(const std::vector<config::Diagnostic>& diagnostics, std::ostream& out) {
+  // Written by hand so keys keep a fixed order and output is byte-stable.
+  out << "[";
+  for (size_t i = 0; i < diagnostics.size(); ++i) {
+    const config::Diagnostic& d = diagnostics[i];
+    out << (i == 0 ? "\n" : ",\n") << "  {\"code\": " << quote(d.code)
+        << ", \"level\": " << quote(config::severityName(d.severity))
+        << ",\n   \"object\": {\"kind\": " << quote(d.object.kind)
+        << ", \"namespace\": " << quote(d.object.namespace_)
+        << ", \"name\": " << quote(d.object.name)
+        << "},\n   \"origin\": {\"file\": " << quote(d.origin.file)
+        << ", \"line\": " << d.origin.line << "},\n   \"field\": " << quote(d.field)
+        << ",\n   \"message\": " << quote(d.message) << "}";
+  }
+  out << (diagnostics.empty() ? "]\n" : "\n]\n");
+}
+
+}  // namespace ambit::ctl
