@@ -87,9 +87,18 @@ void checkGateways(const Object& vs, const MeshIndex& index, std::vector<Diagnos
   const auto& spec = vs.as<net::VirtualService>();
   auto check = [&](const std::string& ref, const std::string& path) {
     if (ref == "mesh") return;
+    // "ns/name", "name" (the VirtualService's namespace), or Istio's legacy "name.ns".
     const size_t slash = ref.find('/');
-    const std::string ns = slash == std::string::npos ? vs.namespace_() : ref.substr(0, slash);
-    const std::string name = slash == std::string::npos ? ref : ref.substr(slash + 1);
+    const size_t dot = ref.find('.');
+    std::string ns = vs.namespace_();
+    std::string name = ref;
+    if (slash != std::string::npos) {
+      ns = ref.substr(0, slash);
+      name = ref.substr(slash + 1);
+    } else if (dot != std::string::npos) {
+      name = ref.substr(0, dot);
+      ns = ref.substr(dot + 1);
+    }
     if (!index.gatewayExists(ns, name)) {
       out.push_back(
           finding(vs, codes::kGatewayNotFound, Severity::kWarning, path,

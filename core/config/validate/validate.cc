@@ -87,23 +87,25 @@ Issues validateObject(const Object& object) {
   return issues;
 }
 
+bool validateInto(const Object& object, std::vector<Diagnostic>& out) {
+  const Issues issues = validateObject(object);
+  for (const Issue& issue : issues.items()) {
+    Diagnostic d;
+    d.code = codes::kInvalidValue;
+    d.severity = issue.severity;
+    d.object = object.ref();
+    d.origin = object.originOf(issue.path);
+    d.field = issue.path;
+    d.message = issue.message;
+    out.push_back(std::move(d));
+  }
+  return !issues.hasErrors();
+}
+
 std::vector<bool> validateAll(const std::vector<Object>& objects, std::vector<Diagnostic>& out) {
   std::vector<bool> valid;
   valid.reserve(objects.size());
-  for (const Object& object : objects) {
-    const Issues issues = validateObject(object);
-    valid.push_back(!issues.hasErrors());
-    for (const Issue& issue : issues.items()) {
-      Diagnostic d;
-      d.code = codes::kInvalidValue;
-      d.severity = issue.severity;
-      d.object = object.ref();
-      d.origin = object.originOf(issue.path);
-      d.field = issue.path;
-      d.message = issue.message;
-      out.push_back(std::move(d));
-    }
-  }
+  for (const Object& object : objects) valid.push_back(validateInto(object, out));
   return valid;
 }
 

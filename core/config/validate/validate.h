@@ -12,6 +12,10 @@ namespace ambit::config::validate {
 // Checks an object's metadata and body; paths in the result are relative to the object.
 Issues validateObject(const Object& object);
 
+// Validates one object, appending one AMB0100 diagnostic per issue (located with the object's
+// field lines) to `out`. Returns whether it has no errors.
+bool validateInto(const Object& object, std::vector<Diagnostic>& out);
+
 // Validates every object, appending one AMB0100 diagnostic per issue (located with the object's
 // field lines) to `out`. Returns, for each object, whether it has no errors.
 std::vector<bool> validateAll(const std::vector<Object>& objects, std::vector<Diagnostic>& out);
