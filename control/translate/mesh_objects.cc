@@ -34,6 +34,7 @@ MeshObjects::MeshObjects(const std::vector<config::Object>& objects) {
       continue;
     }
     by_kind_[o.kind->kind].push_back(&o);
+    by_namespace_[{o.kind->kind, o.namespace_()}].push_back(&o);
   }
 }
 
@@ -41,6 +42,13 @@ const std::vector<const config::Object*>& MeshObjects::ofKind(config::Kind kind)
   static const std::vector<const config::Object*> kNone;
   auto it = by_kind_.find(kind);
   return it == by_kind_.end() ? kNone : it->second;
+}
+
+const std::vector<const config::Object*>& MeshObjects::ofKindIn(
+    config::Kind kind, const std::string& namespace_) const {
+  static const std::vector<const config::Object*> kNone;
+  auto it = by_namespace_.find({kind, namespace_});
+  return it == by_namespace_.end() ? kNone : it->second;
 }
 
 const config::Object* MeshObjects::find(config::Kind kind, const std::string& namespace_,

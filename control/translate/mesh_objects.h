@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/map.h>
@@ -36,6 +37,10 @@ class MeshObjects {
   // Objects of one kind in input order, the first of duplicates only.
   const std::vector<const config::Object*>& ofKind(config::Kind kind) const;
 
+  // Objects of one kind in one namespace, in input order.
+  const std::vector<const config::Object*>& ofKindIn(config::Kind kind,
+                                                     const std::string& namespace_) const;
+
   const config::Object* find(config::Kind kind, const std::string& namespace_,
                              const std::string& name) const;
 
@@ -47,6 +52,7 @@ class MeshObjects {
 
  private:
   std::map<config::Kind, std::vector<const config::Object*>> by_kind_;
+  std::map<std::pair<config::Kind, std::string>, std::vector<const config::Object*>> by_namespace_;
   std::map<std::tuple<config::Kind, std::string, std::string>, const config::Object*> by_name_;
   std::vector<const config::Object*> duplicates_;
   Labels empty_;

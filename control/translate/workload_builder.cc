@@ -17,8 +17,8 @@ namespace wl = istio::workload;
 // does not have is left out, as istiod does).
 void addServices(const config::Object& pod, const WorkloadContext& context, wl::Workload& out) {
   const auto& spec = pod.as<k8s::Pod>().spec();
-  for (const config::Object* o : context.objects.ofKind(config::Kind::kService)) {
-    if (o->namespace_() != pod.namespace_()) continue;
+  for (const config::Object* o :
+       context.objects.ofKindIn(config::Kind::kService, pod.namespace_())) {
     const auto& service = o->as<k8s::Service>().spec();
     if (service.type() == "ExternalName") continue;
     if (service.selector().empty() || !selectorMatches(service.selector(), pod.meta.labels())) {

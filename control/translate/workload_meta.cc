@@ -17,8 +17,7 @@ const std::string* firstLabel(const Labels& labels, std::initializer_list<const 
 // The Deployment in the pod's namespace whose non-empty selector matches the pod and whose name,
 // followed by "-", starts the pod's name (pods written out for a Deployment by hand or by the lab).
 const std::string* selectingDeployment(const k8s::ObjectMeta& pod, const MeshObjects& objects) {
-  for (const config::Object* o : objects.ofKind(config::Kind::kDeployment)) {
-    if (o->namespace_() != pod.namespace_()) continue;
+  for (const config::Object* o : objects.ofKindIn(config::Kind::kDeployment, pod.namespace_())) {
     const auto& selector = o->as<k8s::Deployment>().spec().selector().match_labels();
     if (selector.empty() || !selectorMatches(selector, pod.labels())) continue;
     if (absl::StartsWith(pod.name(), absl::StrCat(o->name(), "-"))) return &o->name();
