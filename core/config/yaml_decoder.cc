@@ -133,7 +133,7 @@ void YamlDecoder::fail(const YAML::Node& node, const std::string& path, std::str
   errors_->push_back({path, lineOf(node), std::move(message), limit});
 }
 
-bool YamlDecoder::enter(const YAML::Node& node, const std::string& path, int depth) {
+bool YamlDecoder::enter(const YAML::Node& node, const std::string& path, int depth, bool record) {
   if (aborted_) return false;
   if (++nodes_ > options_.max_nodes) {
     fail(node, path,
@@ -148,7 +148,7 @@ bool YamlDecoder::enter(const YAML::Node& node, const std::string& path, int dep
     aborted_ = true;
     return false;
   }
-  if (lines_ != nullptr && !path.empty()) lines_->emplace(path, lineOf(node));
+  if (record && lines_ != nullptr && !path.empty()) lines_->emplace(path, lineOf(node));
   return true;
 }
 
@@ -463,7 +463,9 @@ bool YamlDecoder::decodeWellKnown(const YAML::Node& node, Message& message, cons
 
 void YamlDecoder::decodeValue(const YAML::Node& node, Message& message, const std::string& path,
                               int depth) {
-  if (!enter(node, path, depth)) return;
+  // Lines inside free-form values are not kept: nothing validates them field by field, and a
+  // large value would otherwise cost a map entry per node.
+  if (!enter(node, path, depth, false)) return;
   auto& value = static_cast<google::protobuf::Value&>(message);
   if (node.IsMap()) {
     decodeWellKnown(node, *value.mutable_struct_value(), path, depth);

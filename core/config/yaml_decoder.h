@@ -63,7 +63,8 @@ class YamlDecoder {
                        const std::string& path, int depth);
   void decodeValue(const YAML::Node& node, google::protobuf::Message& value,
                    const std::string& path, int depth);
-  bool enter(const YAML::Node& node, const std::string& path, int depth);
+  // Counts the node against the bounds; records its line unless it is inside a free-form value.
+  bool enter(const YAML::Node& node, const std::string& path, int depth, bool record = true);
   void fail(const YAML::Node& node, const std::string& path, std::string message,
             bool limit = false);
   int lineOf(const YAML::Node& node) const;

@@ -190,7 +190,7 @@ def main():
         check("shop/reviews.shop.svc.cluster.local" in addresses,
               f"service missing: {sorted(addresses)}")
         workloads = [a.workload for a in addresses.values() if a.HasField("workload")]
-        check(len(workloads) == 1, f"expected one workload, got {len(workloads)}")
+        check(len(workloads) == 1, f"expected one workload, got {sorted(addresses)}")
         w = workloads[0]
         check(w.name == "reviews-1" and w.namespace == "shop" and w.node == "node1",
               f"unexpected workload {w}")

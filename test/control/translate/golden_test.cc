@@ -1,8 +1,6 @@
 // Golden tests: each cases/<case>.yaml translated to golden/<case>.txt (Address and
 // Authorization resources in text format, sorted by name, then the notes). Regenerate after an
 // intended change with AMBIT_UPDATE_GOLDEN=1 and review the diff.
-// The cases spell clusterIP(s) and podIP(s) as cluster_ip(s) and pod_ip(s): the Kubernetes model
-// (proto/k8s/core.proto) has no json_name for these fields yet, so only those spellings are read.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
