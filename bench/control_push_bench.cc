@@ -46,8 +46,8 @@ std::string podYaml(int i, int services) {
   const int node = i % 4;
   out << "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app-" << i
       << "\n  namespace: bench\n  uid: uid-" << i << "\n  labels: {app: svc-" << (i % services)
-      << ", version: v1}\nspec:\n  nodeName: node-" << node
-      << "\n  serviceAccountName: sa-" << (i % services)
+      << ", version: v1}\nspec:\n  nodeName: node-" << node << "\n  serviceAccountName: sa-"
+      << (i % services)
       << "\n  containers: [{name: app, image: app, ports: [{name: http, containerPort: 8080}]}]\n"
       << "status:\n  phase: Running\n  podIP: 10." << (1 + i / 65536) << "." << (i / 256 % 256)
       << "." << (i % 256) << "\n  conditions: [{type: Ready, status: \"True\"}]\n---\n";
@@ -58,7 +58,8 @@ std::string serviceYaml(int i) {
   std::ostringstream out;
   out << "apiVersion: v1\nkind: Service\nmetadata: {name: svc-" << i
       << ", namespace: bench}\nspec:\n  clusterIP: 10.96." << (i / 256) << "." << (i % 256)
-      << "\n  selector: {app: svc-" << i << "}\n  ports: [{name: http, port: 80, targetPort: http}]\n---\n";
+      << "\n  selector: {app: svc-" << i
+      << "}\n  ports: [{name: http, port: 80, targetPort: http}]\n---\n";
   return out.str();
 }
 
@@ -122,8 +123,8 @@ class Subscriber {
   std::unique_ptr<discovery::AggregatedDiscoveryService::Stub> stub_;
   int id_;
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<discovery::DeltaDiscoveryRequest,
-                                           discovery::DeltaDiscoveryResponse>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<discovery::DeltaDiscoveryRequest, discovery::DeltaDiscoveryResponse>>
       stream_;
   std::thread thread_;
   std::mutex write_mu_;
@@ -151,12 +152,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--control") o.control = value;
-    else if (flag == "--workloads") o.workloads = std::stoi(value);
-    else if (flag == "--services") o.services = std::stoi(value);
-    else if (flag == "--subscribers") o.subscribers = std::stoi(value);
-    else if (flag == "--port") o.port = std::stoi(value);
-    else if (flag == "--debug-port") o.debug_port = std::stoi(value);
+    if (flag == "--control")
+      o.control = value;
+    else if (flag == "--workloads")
+      o.workloads = std::stoi(value);
+    else if (flag == "--services")
+      o.services = std::stoi(value);
+    else if (flag == "--subscribers")
+      o.subscribers = std::stoi(value);
+    else if (flag == "--port")
+      o.port = std::stoi(value);
+    else if (flag == "--debug-port")
+      o.debug_port = std::stoi(value);
     else {
       std::cerr << "usage: control_push_bench --control PATH [--workloads N] [--services N] "
                    "[--subscribers N] [--port P] [--debug-port P]\n";
@@ -167,7 +174,8 @@ int main(int argc, char** argv) {
     std::cerr << "control_push_bench: --control PATH is required\n";
     return 2;
   }
-  const fs::path work = fs::temp_directory_path() / ("ambit-push-bench-" + std::to_string(getpid()));
+  const fs::path work =
+      fs::temp_directory_path() / ("ambit-push-bench-" + std::to_string(getpid()));
   fs::create_directories(work / "config");
   {
     std::ofstream ns(work / "config" / "00-namespace.yaml");
@@ -178,7 +186,8 @@ int main(int argc, char** argv) {
     // Pods in files of 500, as a directory of many manifests would hold them.
     for (int f = 0; f * 500 < o.workloads; ++f) {
       std::ofstream pods(work / "config" / ("20-pods-" + std::to_string(f) + ".yaml"));
-      for (int i = f * 500; i < std::min(o.workloads, (f + 1) * 500); ++i) pods << podYaml(i, o.services);
+      for (int i = f * 500; i < std::min(o.workloads, (f + 1) * 500); ++i)
+        pods << podYaml(i, o.services);
     }
     std::ofstream(work / "tokens") << kToken << " node node-0\n";
   }
@@ -189,8 +198,8 @@ int main(int argc, char** argv) {
     const std::string tls = "127.0.0.1:" + std::to_string(o.port + 1);
     execl(o.control.c_str(), o.control.c_str(), "--config-dir", (work / "config").c_str(),
           "--state-dir", (work / "state").c_str(), "--tokens", (work / "tokens").c_str(),
-          "--grpc-address", tls.c_str(), "--plaintext-grpc-address", plain.c_str(),
-          "--debug-port", std::to_string(o.debug_port).c_str(), "--debounce-ms",
+          "--grpc-address", tls.c_str(), "--plaintext-grpc-address", plain.c_str(), "--debug-port",
+          std::to_string(o.debug_port).c_str(), "--debounce-ms",
           std::to_string(o.debounce_ms).c_str(), "--log-level", "warn", nullptr);
     _exit(127);
   }
@@ -212,7 +221,8 @@ int main(int argc, char** argv) {
     const bool up = waitUntil(
         [&] {
           auto ch = channelFor(-1);
-          return ch->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+          return ch->WaitForConnected(std::chrono::system_clock::now() +
+                                      std::chrono::milliseconds(200));
         },
         std::chrono::seconds(120));
     if (!up) {
@@ -246,7 +256,8 @@ int main(int argc, char** argv) {
   // One change: a new service in its own file.
   const auto changeStart = Clock::now();
   std::ofstream(work / "config" / "30-change.yaml") << serviceYaml(o.services);
-  const std::string changed = "bench/svc-" + std::to_string(o.services) + ".bench.svc.cluster.local";
+  const std::string changed =
+      "bench/svc-" + std::to_string(o.services) + ".bench.svc.cluster.local";
   Clock::time_point lastArrival{};
   const bool delivered = waitUntil(
       [&] {
@@ -275,8 +286,10 @@ int main(int argc, char** argv) {
       o.workloads, o.services, o.subscribers, synced ? "true" : "false", syncMs,
       delivered ? "true" : "false", changeMs, o.debounce_ms, rssIdle / 1024.0, rssSynced / 1024.0,
       rssAfter / 1024.0);
-  std::printf("| %d | %d | %d | %.0f ms | %.0f ms (of which %d ms debounce + 50 ms file settle) | %.0f MiB | %.0f MiB |\n",
-              o.workloads, o.services, o.subscribers, syncMs, changeMs, o.debounce_ms,
-              rssIdle / 1024.0, rssSynced / 1024.0);
+  std::printf(
+      "| %d | %d | %d | %.0f ms | %.0f ms (of which %d ms debounce + 50 ms file settle) | %.0f MiB "
+      "| %.0f MiB |\n",
+      o.workloads, o.services, o.subscribers, syncMs, changeMs, o.debounce_ms, rssIdle / 1024.0,
+      rssSynced / 1024.0);
   return synced && delivered ? 0 : 1;
 }

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include <cstdio>
+#include "core/json/json_writer.h"
 
 namespace ambit::ctl {
 
@@ -27,39 +27,7 @@ void printText(const std::vector<config::Diagnostic>& diagnostics, size_t object
   out << ".\n";
 }
 
-namespace {
-
-// A JSON string literal; control characters are escaped, UTF-8 passes through.
-std::string quote(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-}  // namespace
+using json::quote;
 
 void printJson(const std::vector<config::Diagnostic>& diagnostics, std::ostream& out) {
   // Written by hand so keys keep a fixed order and output is byte-stable.
