@@ -138,7 +138,8 @@ absl::Status receiveMessage(int socket, google::protobuf::Message& out, UniqueFd
     }
   }
 
-  if (got == 0 && fds.empty()) return absl::UnavailableError("receive: peer closed the connection");
+  if (got == 0 && fds.empty())
+    return absl::UnavailableError("receive: peer closed the connection (or sent an empty message)");
   if ((msg.msg_flags & MSG_TRUNC) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("receive: message larger than the limit of ",
                                                    kMaxMessageBytes, " bytes (truncated)"));
