@@ -1,0 +1,132 @@
+#include "agent/relay/outbound.h"
+
+#include <vector>
+
+namespace ambit::agent {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+std::string endpointText(const tcp::endpoint& endpoint) {
+  const std::string address = endpoint.address().to_string();
+  return endpoint.address().is_v6() ? absl::StrCat("[", address, "]:", endpoint.port())
+                                    : absl::StrCat(address, ":", endpoint.port());
+}
+
+// The target port of `service_port` on `workload`, per the rules in outbound.h.
+uint16_t targetPort(const istio::workload::Workload& workload, const std::string& key,
+                    const istio::workload::Port& service_port) {
+  auto it = workload.services().find(key);
+  if (it != workload.services().end()) {
+    for (const auto& port : it->second.ports()) {
+      if (port.service_port() == service_port.service_port() && port.target_port() != 0) {
+        return static_cast<uint16_t>(port.target_port());
+      }
+    }
+  }
+  if (service_port.target_port() != 0) return static_cast<uint16_t>(service_port.target_port());
+  return static_cast<uint16_t>(service_port.service_port());
+}
+
+}  // namespace
+
+std::string OutboundTarget::describe() const {
+  const std::string where = endpointText(endpoint);
+  switch (kind) {
+    case Kind::kService:
+      return absl::StrCat("service ", service ? Snapshot::serviceKey(*service) : "?",
+                          " -> workload ", workload ? workload->uid() : "?", " at ", where);
+    case Kind::kWorkload:
+      return absl::StrCat("workload ", workload ? workload->uid() : "?", " at ", where);
+    case Kind::kPassthrough:
+      break;
+  }
+  return absl::StrCat("passthrough to ", where);
+}
+
+size_t EndpointPicker::next(const std::string& service_key, size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<size_t>(counters_[service_key]++ % count);
+}
+
+IpBytes toIpBytes(const asio::ip::address& address) {
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    return IpBytes(bytes.begin(), bytes.end());
+  }
+  const asio::ip::address_v6 v6 = address.to_v6();
+  if (v6.is_v4_mapped()) {
+    const auto bytes = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
+    return IpBytes(bytes.begin(), bytes.end());
+  }
+  const auto bytes = v6.to_bytes();
+  return IpBytes(bytes.begin(), bytes.end());
+}
+
+absl::StatusOr<asio::ip::address> fromIpBytes(const IpBytes& bytes) {
+  if (bytes.size() == 4) {
+    asio::ip::address_v4::bytes_type raw;
+    std::copy(bytes.begin(), bytes.end(), raw.begin());
+    return asio::ip::address(asio::ip::address_v4(raw));
+  }
+  if (bytes.size() == 16) {
+    asio::ip::address_v6::bytes_type raw;
+    std::copy(bytes.begin(), bytes.end(), raw.begin());
+    return asio::ip::address(asio::ip::address_v6(raw));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("IP address of ", bytes.size(), " bytes"));
+}
+
+absl::StatusOr<OutboundTarget> decideOutbound(const Snapshot& snapshot,
+                                              const tcp::endpoint& original_destination,
+                                              EndpointPicker& picker) {
+  if (snapshot.version() == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no config yet: refusing connection to ", endpointText(original_destination)));
+  }
+  const IpBytes ip = toIpBytes(original_destination.address());
+  const uint16_t port = original_destination.port();
+
+  if (Snapshot::ServicePtr service = snapshot.serviceByVip(ip)) {
+    const std::string key = Snapshot::serviceKey(*service);
+    const istio::workload::Port* service_port = nullptr;
+    for (const auto& p : service->ports()) {
+      if (p.service_port() == port) {
+        service_port = &p;
+        break;
+      }
+    }
+    if (service_port == nullptr) {
+      return absl::NotFoundError(absl::StrCat("service ", key, " has no port ", port));
+    }
+    std::vector<const Snapshot::WorkloadPtr*> healthy;
+    for (const auto& workload : snapshot.endpointsOf(key)) {
+      if (workload->status() == istio::workload::HEALTHY && !workload->addresses().empty() &&
+          fromIpBytes(workload->addresses(0)).ok()) {
+        healthy.push_back(&workload);
+      }
+    }
+    if (healthy.empty()) {
+      return absl::UnavailableError(absl::StrCat("service ", key, " has no healthy endpoint"));
+    }
+    const Snapshot::WorkloadPtr& chosen = *healthy[picker.next(key, healthy.size())];
+    OutboundTarget target;
+    target.kind = OutboundTarget::Kind::kService;
+    target.service = service;
+    target.workload = chosen;
+    target.endpoint =
+        tcp::endpoint(*fromIpBytes(chosen->addresses(0)), targetPort(*chosen, key, *service_port));
+    return target;
+  }
+
+  OutboundTarget target;
+  target.endpoint = original_destination;
+  if (Snapshot::WorkloadPtr workload = snapshot.workloadByIp(ip)) {
+    target.kind = OutboundTarget::Kind::kWorkload;
+    target.workload = workload;
+  }
+  return target;
+}
+
+}  // namespace ambit::agent
