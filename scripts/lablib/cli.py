@@ -1,0 +1,281 @@
+"""Command line of scripts/lab."""
+import argparse
+import json
+import os
+import sys
+
+from . import cluster, procs
+from .base import (AGENT_ADMIN_PORT, AGENT_READY_PORT, CONTROL_DEBUG_PORT, FABRIC_IP, FABRIC_NS,
+                   LOCK_FILE, LOGS, REPO, LabError, http_get, load_state, locked, require_root,
+                   tool)
+from .proxy import endpoints, services
+
+DESCRIPTION = """\
+A Kubernetes-like cluster made of network namespaces on this machine, running the real Ambit
+binaries: ambit-control in a fabric namespace, one ambit-agent per node namespace, one namespace
+per pod. The lab plays kubelet, the container runtime (calling the ambit-cni plugin),
+kube-proxy and cluster DNS. See docs/lab.md."""
+
+EPILOG = """\
+examples:
+  scripts/lab up --nodes 2
+  scripts/lab apply -f samples/lab
+  scripts/lab exec legacy/client -- curl -s http://echo.demo/
+  scripts/lab status
+  scripts/lab down"""
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="scripts/lab", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    s = sub.add_parser("up", help="create the cluster and start the control plane and agents",
+                       description="Creates the fabric and node namespaces, starts ambit-control "
+                       "and one ambit-agent per node, and waits until they are ready.")
+    s.add_argument("--nodes", type=int, default=2, help="number of nodes (default 2)")
+    s.add_argument("--build-dir", default=os.path.join(REPO, "build", "release"),
+                   help="where the binaries are built (default build/release)")
+    s.add_argument("--no-agents", action="store_true",
+                   help="start no node agents and call no CNI plugin (plain Kubernetes)")
+
+    sub.add_parser("down", help="stop every lab process and remove everything the lab created",
+                   description="Kills every process in the lab's cgroups, deletes every ambit-* "
+                   "network namespace, /etc/netns/ambit-*, the cgroup tree and /run/ambit-lab. "
+                   "Safe to run when nothing is up, and finds leftovers without the state file.")
+    sub.add_parser("status", help="nodes, pods and services")
+
+    for name, verb in (("apply", "create or update"), ("delete", "delete")):
+        s = sub.add_parser(name, help=f"{verb} the objects in Kubernetes/Istio YAML",
+                           description=f"{verb.capitalize()} the objects of every .yaml, .yml "
+                           "and .json file given (directories are read recursively, files in "
+                           "name order). A file with an error is refused whole.")
+        s.add_argument("-f", "--filename", required=True, action="append", metavar="FILE|DIR")
+
+    s = sub.add_parser("exec", help="run a command in a pod's network namespace and cgroup",
+                       description="Runs CMD in the pod's network namespace and cgroup, with the "
+                       "pod's environment and /etc/hosts. POD is [namespace/]name or a "
+                       "deployment name (its first pod).")
+    s.add_argument("pod", metavar="POD")
+    s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+
+    s = sub.add_parser("logs", help="show the log of the control plane, an agent or a pod")
+    s.add_argument("component", metavar="COMPONENT",
+                   help="'control', 'agent-<node>', or a pod ([namespace/]name or deployment)")
+    s.add_argument("-f", "--follow", action="store_true", help="keep printing (tail -f)")
+    s.add_argument("--tail", type=int, default=0, metavar="N", help="only the last N lines")
+
+    s = sub.add_parser("label", help="change a namespace's labels",
+                       description="Rewrites the Namespace in the control plane's config dir, "
+                       "e.g. to enroll a namespace in the mesh without restarting its pods: "
+                       "scripts/lab label namespace legacy istio.io/dataplane-mode=ambient")
+    s.add_argument("kind", choices=["namespace", "ns"])
+    s.add_argument("name")
+    s.add_argument("labels", nargs="+", metavar="key=value|key-")
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        require_root()
+        return COMMANDS[args.command](args) or 0
+    except LabError as e:
+        print(f"lab: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_up(args):
+    with locked():
+        cluster.up(args.nodes, args.build_dir, args.no_agents)
+
+
+def cmd_down(args):
+    with locked():
+        cluster.down()
+        try:
+            os.unlink(LOCK_FILE)
+        except FileNotFoundError:
+            pass
+
+
+def _files_command(args, fn):
+    with locked():
+        state = load_state()
+        errors = []
+        for target in args.filename:
+            errors += fn(state, target)
+    for e in errors:
+        print(f"lab: error: {e}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_apply(args):
+    return _files_command(args, cluster.apply)
+
+
+def cmd_delete(args):
+    return _files_command(args, cluster.delete)
+
+
+def cmd_label(args):
+    with locked():
+        cluster.label_namespace(load_state(), args.name, args.labels)
+
+
+def find_pod(state, ref):
+    pods = state["pods"]
+    if "/" in ref:
+        ns, name = ref.split("/", 1)
+        cands = [(ns, name)]
+    else:
+        name = ref
+        nss = sorted({p["namespace"] for p in pods.values()})
+        cands = [(ns, name) for ns in (["default"] + [n for n in nss if n != "default"])]
+    found = []
+    for ns, name in cands:
+        if f"{ns}/{name}" in pods:
+            found.append(pods[f"{ns}/{name}"])
+            continue
+        owned = sorted((p for p in pods.values() if p["namespace"] == ns
+                        and p.get("owner") == name), key=lambda p: p["created"])
+        if owned:
+            found.append(owned[0])
+    if not found:
+        raise LabError(f"pod or deployment '{ref}' not found (see scripts/lab status)")
+    if len(found) > 1 and found[0]["namespace"] != "default":
+        raise LabError(f"'{ref}' is ambiguous: " + ", ".join(
+            f"{p['namespace']}/{ref}" for p in found) + "; name the namespace")
+    return found[0]
+
+
+def cmd_exec(args):
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        raise LabError("no command given: scripts/lab exec POD -- CMD...")
+    pod = find_pod(load_state(), args.pod)
+    if not os.path.isdir(pod["cgroup"]):
+        raise LabError(f"pod {pod['namespace']}/{pod['name']} has no cgroup (is it running?)")
+    with open(os.path.join(pod["cgroup"], "cgroup.procs"), "w") as f:
+        f.write("0")
+    os.chdir(pod.get("cwd") or "/")
+    ipbin = tool("ip")
+    try:
+        os.execve(ipbin, [ipbin, "netns", "exec", pod["netns"]] + cmd, pod["env"])
+    except OSError as e:
+        raise LabError(f"exec: {e}")
+
+
+def cmd_logs(args):
+    state = load_state()
+    c = args.component
+    if c == "control":
+        path = os.path.join(LOGS, "control.log")
+    elif c.startswith("agent-") and any(n["name"] == c[6:] for n in state["nodes"]):
+        path = os.path.join(LOGS, f"{c}.log")
+    else:
+        path = find_pod(state, c)["log"]
+    if not os.path.exists(path):
+        raise LabError(f"{path}: no log yet")
+    if args.follow:
+        t = tool("tail")
+        os.execv(t, [t, "-n", str(args.tail or 10), "-F", path])
+    with open(path, errors="replace") as f:
+        lines = f.readlines()
+    sys.stdout.write("".join(lines[-args.tail:] if args.tail else lines))
+
+
+def agent_pods(node):
+    """(ns, name) and uids of the pods the agent reports in /debug/pods, or None if it does not
+    answer. Pods with "enrolled": false are left out."""
+    code, body = http_get(node["netns"], f"http://{node['ip']}:{AGENT_ADMIN_PORT}/debug/pods", 1)
+    if code != 200:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    found = set()
+
+    def walk(x):
+        if isinstance(x, list):
+            for y in x:
+                walk(y)
+        elif isinstance(x, dict):
+            if ("uid" in x or "name" in x) and x.get("enrolled", True) not in (False, "false"):
+                if "uid" in x:
+                    found.add(str(x["uid"]))
+                if "name" in x and "namespace" in x:
+                    found.add(f"{x['namespace']}/{x['name']}")
+            for y in x.values():
+                if isinstance(y, (list, dict)):
+                    walk(y)
+    walk(data)
+    return found
+
+
+def table(rows):
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
+
+
+def cmd_status(args):
+    state = load_state()
+    ctl_alive = procs.alive(state["control"]["pid"])
+    code, _ = http_get(FABRIC_NS, f"http://{FABRIC_IP}:{CONTROL_DEBUG_PORT}/ready", 1) \
+        if ctl_alive else (None, "")
+    print(f"control plane: {'running' if ctl_alive else 'NOT RUNNING'}"
+          f"{', ready' if code == 200 else ', not ready' if ctl_alive else ''} "
+          f"(grpc {FABRIC_IP}:15012, debug http://{FABRIC_IP}:{CONTROL_DEBUG_PORT})")
+    print()
+    rows = [("NODE", "NETNS", "IP", "POD CIDR", "AGENT")]
+    enrolled = {}
+    for n in state["nodes"]:
+        if state["no_agents"]:
+            agent = "none (--no-agents)"
+        elif not procs.alive(n.get("agent_pid")):
+            agent = "NOT RUNNING"
+        else:
+            c, _ = http_get(n["netns"], f"http://{n['ip']}:{AGENT_READY_PORT}/healthz/ready", 1)
+            agent = "running, ready" if c == 200 else "running, not ready"
+            enrolled[n["name"]] = agent_pods(n)
+        rows.append((n["name"], n["netns"], n["ip"], n["cidr"], agent))
+    table(rows)
+    print()
+    ns_objs = {k.split("/")[-1]: o for k, o in state["objects"].items()
+               if k.startswith("Namespace./")}
+    rows = [("NAMESPACE", "POD", "NODE", "IP", "STATUS", "AMBIENT", "ENROLLED")]
+    for key, p in sorted(state["pods"].items()):
+        labels = (ns_objs.get(p["namespace"], {}).get("metadata") or {}).get("labels") or {}
+        ambient = labels.get("istio.io/dataplane-mode") == "ambient" \
+            and p["labels"].get("istio.io/dataplane-mode") != "none"
+        seen = enrolled.get(p["node"])
+        enr = "-" if seen is None else ("yes" if p["uid"] in seen or key in seen else "no")
+        st = ("Running" if p["ready"] else "Running (not ready)") if procs.alive(p["pid"]) \
+            else "Exited"
+        rows.append((p["namespace"], p["name"], p["node"], p["ip"], st,
+                     "yes" if ambient else "no", enr))
+    if len(rows) > 1:
+        table(rows)
+    else:
+        print("no pods")
+    print()
+    rows = [("NAMESPACE", "SERVICE", "CLUSTER-IP", "PORTS", "ENDPOINTS")]
+    for svc in services(state):
+        eps = endpoints(state, svc)
+        ports = ",".join(f"{p['port']}/{p.get('protocol', 'TCP')}" for p, _ in eps)
+        epstr = " ".join(sorted({f"{ip}:{port}" for _, e in eps for ip, port, _ in e})) or "<none>"
+        rows.append((svc["metadata"]["namespace"], svc["metadata"]["name"],
+                     svc["spec"].get("clusterIP"), ports, epstr))
+    if len(rows) > 1:
+        table(rows)
+    else:
+        print("no services")
+
+
+COMMANDS = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "apply": cmd_apply,
+            "delete": cmd_delete, "exec": cmd_exec, "logs": cmd_logs, "label": cmd_label}
