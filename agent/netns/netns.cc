@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <absl/strings/str_split.h>
+
 #include "core/log.h"
 
 extern char** environ;
@@ -49,15 +51,9 @@ std::string resolveExecutable(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::string dirs =
       path != nullptr ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    std::string dir = dirs.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    std::string candidate = absl::StrCat(dir, "/", name);
+  for (absl::string_view dir : absl::StrSplit(dirs, ':')) {
+    std::string candidate = absl::StrCat(dir.empty() ? absl::string_view(".") : dir, "/", name);
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
   }
   return name;  // execve fails with ENOENT and the child reports it
 }

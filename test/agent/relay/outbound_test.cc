@@ -1,0 +1,186 @@
+#include "agent/relay/outbound.h"
+
+#include <catch2/catch.hpp>
+
+namespace ambit::agent {
+namespace {
+
+namespace wl = istio::workload;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Addresses = std::map<std::string, std::shared_ptr<const wl::Address>>;
+
+const std::string kKey = "demo/web.demo.svc.cluster.local";
+
+std::string ip(const std::string& text) { return toIpBytes(asio::ip::make_address(text)); }
+
+tcp::endpoint ep(const std::string& text, uint16_t port) {
+  return tcp::endpoint(asio::ip::make_address(text), port);
+}
+
+// A workload endpoint of kKey (service port 80), optionally with its own target port.
+std::shared_ptr<const wl::Address> workload(const std::string& name, const std::string& address,
+                                            wl::WorkloadStatus status = wl::HEALTHY,
+                                            uint32_t own_target_port = 0) {
+  auto out = std::make_shared<wl::Address>();
+  wl::Workload& w = *out->mutable_workload();
+  w.set_uid("Kubernetes//Pod/demo/" + name);
+  w.set_name(name);
+  w.set_namespace_("demo");
+  w.add_addresses(ip(address));
+  w.set_status(status);
+  wl::Port& port = *(*w.mutable_services())[kKey].add_ports();
+  port.set_service_port(80);
+  port.set_target_port(own_target_port);
+  return out;
+}
+
+std::shared_ptr<const wl::Address> service(uint32_t target_port = 8080) {
+  auto out = std::make_shared<wl::Address>();
+  wl::Service& s = *out->mutable_service();
+  s.set_name("web");
+  s.set_namespace_("demo");
+  s.set_hostname("web.demo.svc.cluster.local");
+  s.add_addresses()->set_address(ip("10.96.0.10"));
+  wl::Port& port = *s.add_ports();
+  port.set_service_port(80);
+  port.set_target_port(target_port);
+  return out;
+}
+
+TEST_CASE("a service VIP goes to its healthy endpoints in round robin") {
+  auto snapshot = Snapshot::build({{"s", service()},
+                                   {"a", workload("web-a", "10.244.1.5")},
+                                   {"b", workload("web-b", "10.244.2.5")},
+                                   {"c", workload("web-c", "10.244.3.5", wl::UNHEALTHY)}},
+                                  3);
+  EndpointPicker picker;
+  std::vector<std::string> picked;
+  for (int i = 0; i < 4; ++i) {
+    auto target = decideOutbound(*snapshot, ep("10.96.0.10", 80), picker);
+    REQUIRE(target.ok());
+    CHECK(target->kind == OutboundTarget::Kind::kService);
+    REQUIRE(target->service != nullptr);
+    CHECK(target->service->hostname() == "web.demo.svc.cluster.local");
+    REQUIRE(target->workload != nullptr);
+    CHECK(target->endpoint.port() == 8080);  // the service's target port
+    CHECK(
+        target->endpoint.address() ==
+        asio::ip::make_address(target->workload->name() == "web-a" ? "10.244.1.5" : "10.244.2.5"));
+    picked.push_back(target->workload->name());
+  }
+  // web-c is unhealthy and never chosen; the two healthy ones alternate.
+  CHECK(picked == std::vector<std::string>{"web-a", "web-b", "web-a", "web-b"});
+  auto target = decideOutbound(*snapshot, ep("10.96.0.10", 80), picker);
+  REQUIRE(target.ok());
+  CHECK(target->describe() ==
+        "service demo/web.demo.svc.cluster.local -> workload Kubernetes//Pod/demo/web-a at "
+        "10.244.1.5:8080");
+}
+
+TEST_CASE("round robin is kept per service") {
+  auto other = std::make_shared<wl::Address>(*service());
+  auto* s = other->mutable_service();
+  s->set_hostname("api.demo.svc.cluster.local");
+  s->mutable_addresses(0)->set_address(ip("10.96.0.11"));
+  auto api = std::make_shared<wl::Address>(*workload("api-a", "10.244.4.5"));
+  auto* services = api->mutable_workload()->mutable_services();
+  (*services)["demo/api.demo.svc.cluster.local"] = (*services)[kKey];
+  services->erase(kKey);
+  auto snapshot = Snapshot::build({{"s", service()},
+                                   {"s2", other},
+                                   {"a", workload("web-a", "10.244.1.5")},
+                                   {"b", workload("web-b", "10.244.2.5")},
+                                   {"x", api}},
+                                  3);
+  EndpointPicker picker;
+  CHECK(decideOutbound(*snapshot, ep("10.96.0.10", 80), picker)->workload->name() == "web-a");
+  CHECK(decideOutbound(*snapshot, ep("10.96.0.11", 80), picker)->workload->name() == "api-a");
+  CHECK(decideOutbound(*snapshot, ep("10.96.0.10", 80), picker)->workload->name() == "web-b");
+}
+
+TEST_CASE("a service without healthy endpoints is unavailable") {
+  auto snapshot =
+      Snapshot::build({{"s", service()}, {"c", workload("web-c", "10.244.3.5", wl::UNHEALTHY)}}, 3);
+  EndpointPicker picker;
+  auto target = decideOutbound(*snapshot, ep("10.96.0.10", 80), picker);
+  REQUIRE_FALSE(target.ok());
+  CHECK(target.status().code() == absl::StatusCode::kUnavailable);
+  CHECK_THAT(std::string(target.status().message()),
+             Catch::Contains("demo/web.demo.svc.cluster.local"));
+
+  auto lonely = Snapshot::build({{"s", service()}}, 3);
+  CHECK(decideOutbound(*lonely, ep("10.96.0.10", 80), picker).status().code() ==
+        absl::StatusCode::kUnavailable);
+}
+
+TEST_CASE("a port the service does not list is an error naming service and port") {
+  auto snapshot = Snapshot::build({{"s", service()}, {"a", workload("web-a", "10.244.1.5")}}, 3);
+  EndpointPicker picker;
+  auto target = decideOutbound(*snapshot, ep("10.96.0.10", 81), picker);
+  REQUIRE_FALSE(target.ok());
+  CHECK(target.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(target.status().message()),
+             Catch::Contains("demo/web.demo.svc.cluster.local") && Catch::Contains("81"));
+}
+
+TEST_CASE("target port: the workload's own, else the service's, else the service port") {
+  EndpointPicker picker;
+  auto own = Snapshot::build(
+      {{"s", service(8080)}, {"a", workload("web-a", "10.244.1.5", wl::HEALTHY, 9090)}}, 3);
+  CHECK(decideOutbound(*own, ep("10.96.0.10", 80), picker)->endpoint == ep("10.244.1.5", 9090));
+  auto from_service =
+      Snapshot::build({{"s", service(8080)}, {"a", workload("web-a", "10.244.1.5")}}, 3);
+  CHECK(decideOutbound(*from_service, ep("10.96.0.10", 80), picker)->endpoint ==
+        ep("10.244.1.5", 8080));
+  auto same = Snapshot::build({{"s", service(0)}, {"a", workload("web-a", "10.244.1.5")}}, 3);
+  CHECK(decideOutbound(*same, ep("10.96.0.10", 80), picker)->endpoint == ep("10.244.1.5", 80));
+}
+
+TEST_CASE("a pod IP goes to that workload on the same port") {
+  auto snapshot = Snapshot::build({{"s", service()}, {"a", workload("web-a", "10.244.1.5")}}, 3);
+  EndpointPicker picker;
+  auto target = decideOutbound(*snapshot, ep("10.244.1.5", 8443), picker);
+  REQUIRE(target.ok());
+  CHECK(target->kind == OutboundTarget::Kind::kWorkload);
+  REQUIRE(target->workload != nullptr);
+  CHECK(target->workload->name() == "web-a");
+  CHECK(target->service == nullptr);
+  CHECK(target->endpoint == ep("10.244.1.5", 8443));
+  CHECK(target->describe() == "workload Kubernetes//Pod/demo/web-a at 10.244.1.5:8443");
+}
+
+TEST_CASE("an address outside the mesh passes through") {
+  auto snapshot = Snapshot::build({{"s", service()}, {"a", workload("web-a", "10.244.1.5")}}, 3);
+  EndpointPicker picker;
+  auto target = decideOutbound(*snapshot, ep("93.184.216.34", 443), picker);
+  REQUIRE(target.ok());
+  CHECK(target->kind == OutboundTarget::Kind::kPassthrough);
+  CHECK(target->workload == nullptr);
+  CHECK(target->service == nullptr);
+  CHECK(target->endpoint == ep("93.184.216.34", 443));
+  CHECK(target->describe() == "passthrough to 93.184.216.34:443");
+  // A v4-mapped IPv6 destination is looked up as IPv4.
+  auto mapped = decideOutbound(*snapshot, ep("::ffff:10.244.1.5", 80), picker);
+  REQUIRE(mapped.ok());
+  CHECK(mapped->kind == OutboundTarget::Kind::kWorkload);
+}
+
+TEST_CASE("before the first sync every captured connection is refused") {
+  EndpointPicker picker;
+  auto target = decideOutbound(*Snapshot::empty(), ep("93.184.216.34", 443), picker);
+  REQUIRE_FALSE(target.ok());
+  CHECK(target.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(target.status().message()), Catch::Contains("no config yet"));
+}
+
+TEST_CASE("IP bytes round trip") {
+  CHECK(toIpBytes(asio::ip::make_address("10.1.2.3")) == std::string("\x0a\x01\x02\x03", 4));
+  CHECK(toIpBytes(asio::ip::make_address("fd00::1")).size() == 16);
+  CHECK(*fromIpBytes(toIpBytes(asio::ip::make_address("fd00::1"))) ==
+        asio::ip::make_address("fd00::1"));
+  CHECK_FALSE(fromIpBytes("abc").ok());
+}
+
+}  // namespace
+}  // namespace ambit::agent
