@@ -34,7 +34,8 @@ std::shared_ptr<const Snapshot> Snapshot::build(
       out->by_uid_[workload->uid()] = workload;
       for (const std::string& ip : workload->addresses()) out->workload_by_ip_[ip] = workload;
       if (!workload->node().empty()) out->by_node_[workload->node()].push_back(workload);
-      for (const auto& [key, ports] : workload->services()) out->endpoints_[key].push_back(workload);
+      for (const auto& [key, ports] : workload->services())
+        out->endpoints_[key].push_back(workload);
     } else if (address->has_service()) {
       ServicePtr service(address, &address->service());
       out->by_key_[serviceKey(*service)] = service;

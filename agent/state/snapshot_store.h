@@ -1,0 +1,35 @@
+// Holds the current Snapshot and tells subscribers when it changes. Readers take the pointer and
+// keep an immutable view; updates build a new Snapshot and swap it in.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/state/snapshot.h"
+
+namespace ambit::agent {
+
+class SnapshotStore {
+ public:
+  using Addresses = std::map<std::string, std::shared_ptr<const istio::workload::Address>>;
+
+  std::shared_ptr<const Snapshot> current() const;
+
+  // Replaces every address; subscribers run on the caller's thread after the swap.
+  void replaceAddresses(const Addresses& addresses);
+
+  // `on_change` must be cheap and must not call replaceAddresses.
+  void subscribe(std::function<void(const std::shared_ptr<const Snapshot>&)> on_change);
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> current_ = Snapshot::empty();
+  uint64_t version_ = 0;
+  std::vector<std::function<void(const std::shared_ptr<const Snapshot>&)>> subscribers_;
+};
+
+}  // namespace ambit::agent
