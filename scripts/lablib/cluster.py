@@ -25,8 +25,10 @@ def binaries(build_dir):
 
 def check_binary(path, target, build_dir):
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        rel = os.path.relpath(build_dir)
+        shown = build_dir if rel.startswith("..") else rel
         raise LabError(f"{path} not found; build it with:\n"
-                       f"  cmake --build {os.path.relpath(build_dir)} --target {target}"
+                       f"  cmake --build {shown} --target {target}"
                        + ("\nor start the lab without node agents: scripts/lab up --no-agents"
                           if target != "ambit-control" else ""))
 
@@ -289,7 +291,7 @@ def apply_one(state, d, new_pods):
         wanted = spec.get("clusterIP") or None
         if old_vip and wanted and wanted != old_vip:
             raise LabError(f"spec.clusterIP is immutable (is {old_vip})")
-        vip = old_vip or proxy.allocate_vip(state, wanted)
+        vip = old_vip or ("None" if wanted == "None" else proxy.allocate_vip(state, wanted))
         spec["clusterIP"] = vip
         if vip != "None":
             spec["clusterIPs"] = [vip]

@@ -3,6 +3,7 @@
 import ipaddress
 import os
 
+from . import procs
 from .base import GATEWAY, NETNS_ETC, LabError, in_netns, tool, write_in_place
 
 TABLE = "ambit-lab-proxy"
@@ -43,7 +44,7 @@ def endpoints(state, svc):
     selector = svc["spec"].get("selector") or {}
     ns = svc["metadata"]["namespace"]
     pods = [p for k, p in sorted(state["pods"].items())
-            if selector and p["namespace"] == ns and p.get("ready")
+            if selector and p["namespace"] == ns and p.get("ready") and procs.alive(p["pid"])
             and all(p["labels"].get(k2) == v for k2, v in selector.items())]
     out = []
     for port in svc["spec"]["ports"]:
