@@ -102,6 +102,13 @@ absl::Status CniServer::start() {
     return absl::InternalError(absl::StrCat("listen ", path_, ": ", errnoText(err)));
   }
 
+  // Remember which file is ours, so stop() never removes a socket a newer agent put there.
+  struct stat placed {};
+  if (::lstat(path_.c_str(), &placed) == 0) {
+    socket_dev_ = placed.st_dev;
+    socket_ino_ = placed.st_ino;
+  }
+
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     const int err = errno;
@@ -135,7 +142,10 @@ void CniServer::stop() {
   listener_.reset();
   wake_read_.reset();
   wake_write_.reset();
-  ::unlink(path_.c_str());
+  struct stat st {};
+  if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == socket_dev_ && st.st_ino == socket_ino_) {
+    ::unlink(path_.c_str());
+  }
   logger()->info("stopped listening on {}", path_);
 }
 

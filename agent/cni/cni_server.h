@@ -2,6 +2,8 @@
 // for every pod it adds or deletes. Each connection carries one request and gets one reply.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <functional>
 #include <list>
@@ -18,6 +20,8 @@
 
 namespace ambit::agent::cni {
 
+// Handlers run on the connection threads, so several may run at once; they must not call
+// CniServer::stop().
 struct CniHandlers {
   // A pod was added; `netns` is its network namespace (always valid). An error is sent back to
   // the plugin as the reply's error text.
@@ -45,8 +49,8 @@ class CniServer {
   // stale socket file, makes the socket mode 0600, and serves connections on background threads.
   absl::Status start();
 
-  // Stops accepting, waits for every connection thread, and removes the socket file. Idempotent;
-  // the destructor calls it.
+  // Stops accepting, waits for every connection thread, and removes the socket file (unless another
+  // process has replaced it since). Idempotent; the destructor calls it.
   void stop();
 
   const std::string& path() const { return path_; }
@@ -68,6 +72,8 @@ class CniServer {
   const CniServerOptions options_;
 
   UniqueFd listener_;
+  dev_t socket_dev_ = 0;
+  ino_t socket_ino_ = 0;
   UniqueFd wake_read_;
   UniqueFd wake_write_;
   std::thread acceptor_;

@@ -347,6 +347,8 @@ int run() {
   environment.netns = env("CNI_NETNS");
   environment.ifname = env("CNI_IFNAME");
   parseCniArgs(env("CNI_ARGS"), environment);
+  // Read stdin whatever the command, so the runtime's write never meets a closed pipe.
+  const std::string input = readStdin();
 
   if (environment.command == "VERSION") {
     std::string out =
@@ -368,7 +370,7 @@ int run() {
   }
 
   NetConf conf;
-  if (auto error = parseNetConf(readStdin(), conf)) {
+  if (auto error = parseNetConf(input, conf)) {
     return fail(conf.cni_version.empty() ? kPluginVersion : conf.cni_version, *error);
   }
   // STATUS (ready whenever the plugin runs: it never blocks pods) and GC (records follow DEL).

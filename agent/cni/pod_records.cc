@@ -10,8 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include <absl/strings/match.h>
 #include <google/protobuf/util/json_util.h>
@@ -25,6 +23,8 @@ namespace {
 
 constexpr char kSuffix[] = ".json";
 constexpr std::size_t kMaxStemBytes = 200;
+// Records are a few hundred bytes; anything much larger is not one.
+constexpr std::size_t kMaxRecordBytes = 64 * 1024;
 
 bool plainByte(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -74,18 +74,36 @@ absl::Status writeAll(int fd, const std::string& bytes, const std::string& path)
 }
 
 absl::StatusOr<ambit::cni::v1::PodInfo> readRecord(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
     const int err = errno;
     if (err == ENOENT) return absl::NotFoundError(absl::StrCat("read ", path, ": no such record"));
     return absl::InternalError(absl::StrCat("read ", path, ": ", errnoText(err)));
   }
-  std::stringstream text;
-  text << in.rdbuf();
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return absl::InternalError(absl::StrCat("stat ", path, ": ", errnoText(errno)));
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size > static_cast<off_t>(kMaxRecordBytes)) {
+    return absl::DataLossError(
+        absl::StrCat("read ", path, ": not a regular file of at most ", kMaxRecordBytes, " bytes"));
+  }
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InternalError(absl::StrCat("read ", path, ": ", errnoText(errno)));
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > kMaxRecordBytes) {
+      return absl::DataLossError(absl::StrCat("read ", path, ": larger than ", kMaxRecordBytes));
+    }
+  }
   ambit::cni::v1::PodInfo pod;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(text.str(), &pod, options);
+  const auto parsed = google::protobuf::util::JsonStringToMessage(text, &pod, options);
   if (!parsed.ok()) {
     return absl::DataLossError(absl::StrCat("parse ", path, ": ", parsed.ToString()));
   }
@@ -186,6 +204,7 @@ absl::StatusOr<std::vector<ambit::cni::v1::PodInfo>> PodRecords::list() const {
   auto logger = ambit::log::get("cni");
   for (const std::string& name : names) {
     auto pod = readRecord(absl::StrCat(dir_, "/", name));
+    if (absl::IsNotFound(pod.status())) continue;  // removed by a DEL since readdir
     if (!pod.ok()) {
       logger->warn("skipping pod record: {}", std::string(pod.status().message()));
       continue;

@@ -222,5 +222,27 @@ TEST_CASE("stop() removes the socket, and a stale socket file is replaced", "[cn
   CHECK(testing::readFile(path) == "not a socket");
 }
 
+TEST_CASE("an old server stopping leaves a newer server's socket alone", "[cni][server]") {
+  TempDir tmp;
+  Seen old_seen;
+  Seen new_seen;
+  const std::string path = tmp.file("cni.sock");
+  CniServer old_server(path, recording(old_seen));
+  REQUIRE(old_server.start().ok());
+  CniServer new_server(path, recording(new_seen));
+  REQUIRE(new_server.start().ok());
+  old_server.stop();
+  REQUIRE(exists(path));
+
+  AgentRequest request;
+  request.mutable_del()->set_uid("uid-9");
+  const auto reply = callAgent(path, request, -1, absl::Seconds(5));
+  REQUIRE(reply.ok());
+  CHECK(reply->ok());
+  std::lock_guard<std::mutex> lock(new_seen.mu);
+  REQUIRE(new_seen.deleted.has_value());
+  CHECK(new_seen.deleted->uid() == "uid-9");
+}
+
 }  // namespace
 }  // namespace ambit::agent::cni

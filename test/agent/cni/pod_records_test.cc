@@ -82,6 +82,9 @@ TEST_CASE("pod records are listed, and unreadable files skipped", "[cni][records
   std::ofstream(tmp.file("nouid.json")) << "{\"name\":\"x\"}";
   std::ofstream(tmp.file(".uid-c.json.tmp")) << "{\"uid\":\"uid-c\"}";  // a write in progress
   std::ofstream(tmp.file("notes.txt")) << "{\"uid\":\"uid-d\"}";
+  std::ofstream(tmp.file("huge.json"))
+      << "{\"uid\":\"uid-e\",\"name\":\"" << std::string(70000, 'x') << "\"}";
+  std::filesystem::create_symlink(records.pathFor("uid-a"), tmp.file("link.json"));
 
   const auto listed = records.list();
   REQUIRE(listed.ok());
