@@ -27,7 +27,10 @@ AGENT_ADMIN_PORT = 15020
 GATEWAY = "169.254.1.1"  # the pods' default gateway; the node answers ARP for it (proxy_arp)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-APP_DIRS = [os.path.join(REPO, "test", "apps", "echo")]
+# Pod processes find the sample apps (test/apps/<app>/<executable>) on their PATH first.
+APP_DIRS = sorted(os.path.join(REPO, "test", "apps", d) for d in os.listdir(
+    os.path.join(REPO, "test", "apps")) if os.path.isdir(os.path.join(REPO, "test", "apps", d))) \
+    if os.path.isdir(os.path.join(REPO, "test", "apps")) else []
 
 
 class LabError(Exception):

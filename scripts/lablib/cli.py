@@ -43,7 +43,9 @@ def parser():
                    description="Kills every process in the lab's cgroups, deletes every ambit-* "
                    "network namespace, /etc/netns/ambit-*, the cgroup tree and /run/ambit-lab. "
                    "Safe to run when nothing is up, and finds leftovers without the state file.")
-    sub.add_parser("status", help="nodes, pods and services")
+    s = sub.add_parser("status", help="nodes, pods and services")
+    s.add_argument("-o", "--output", choices=["table", "json"], default="table",
+                   help="json: the same facts for scripts and tests")
 
     for name, verb in (("apply", "create or update"), ("delete", "delete")):
         s = sub.add_parser(name, help=f"{verb} the objects in Kubernetes/Istio YAML",
@@ -223,54 +225,87 @@ def table(rows):
         print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
 
 
-def cmd_status(args):
-    state = load_state()
+def gather_status(state):
     ctl_alive = procs.alive(state["control"]["pid"])
     code, _ = http_get(FABRIC_NS, f"http://{FABRIC_IP}:{CONTROL_DEBUG_PORT}/ready", 1) \
         if ctl_alive else (None, "")
-    print(f"control plane: {'running' if ctl_alive else 'NOT RUNNING'}"
-          f"{', ready' if code == 200 else ', not ready' if ctl_alive else ''} "
-          f"(grpc {FABRIC_IP}:15012, debug http://{FABRIC_IP}:{CONTROL_DEBUG_PORT})")
-    print()
-    rows = [("NODE", "NETNS", "IP", "POD CIDR", "AGENT")]
+    out = {"control": {"running": ctl_alive, "ready": code == 200,
+                       "grpc": f"{FABRIC_IP}:15012",
+                       "debug": f"http://{FABRIC_IP}:{CONTROL_DEBUG_PORT}"},
+           "nodes": [], "pods": [], "services": []}
     enrolled = {}
     for n in state["nodes"]:
-        if state["no_agents"]:
-            agent = "none (--no-agents)"
-        elif not procs.alive(n.get("agent_pid")):
-            agent = "NOT RUNNING"
-        else:
-            c, _ = http_get(n["netns"], f"http://{n['ip']}:{AGENT_READY_PORT}/healthz/ready", 1)
-            agent = "running, ready" if c == 200 else "running, not ready"
-            enrolled[n["name"]] = agent_pods(n)
+        node = {"name": n["name"], "netns": n["netns"], "ip": n["ip"], "cidr": n["cidr"],
+                "agent": None}
+        if not state["no_agents"]:
+            running = procs.alive(n.get("agent_pid"))
+            ready = False
+            if running:
+                c, _ = http_get(n["netns"], f"http://{n['ip']}:{AGENT_READY_PORT}/healthz/ready",
+                                1)
+                ready = c == 200
+                enrolled[n["name"]] = agent_pods(n)
+            node["agent"] = {"running": running, "ready": ready, "pid": n.get("agent_pid")}
+        out["nodes"].append(node)
+    ns_objs = {k.split("/")[-1]: o for k, o in state["objects"].items()
+               if k.startswith("Namespace./")}
+    for key, p in sorted(state["pods"].items()):
+        labels = (ns_objs.get(p["namespace"], {}).get("metadata") or {}).get("labels") or {}
+        seen = enrolled.get(p["node"])
+        alive = procs.alive(p["pid"])
+        out["pods"].append({
+            "namespace": p["namespace"], "name": p["name"], "uid": p["uid"], "node": p["node"],
+            "ip": p["ip"], "netns": p["netns"], "labels": p["labels"], "owner": p.get("owner"),
+            "running": alive, "ready": bool(p["ready"] and alive),
+            "ambient": labels.get("istio.io/dataplane-mode") == "ambient"
+            and p["labels"].get("istio.io/dataplane-mode") != "none",
+            "enrolled": None if seen is None else (p["uid"] in seen or key in seen)})
+    for svc in services(state):
+        eps = endpoints(state, svc)
+        out["services"].append({
+            "namespace": svc["metadata"]["namespace"], "name": svc["metadata"]["name"],
+            "clusterIP": svc["spec"].get("clusterIP"),
+            "ports": [{"name": p.get("name", ""), "port": p["port"],
+                       "protocol": p.get("protocol", "TCP"),
+                       "endpoints": [f"{ip}:{port}" for ip, port, _ in e]} for p, e in eps]})
+    return out
+
+
+def cmd_status(args):
+    st = gather_status(load_state())
+    if args.output == "json":
+        print(json.dumps(st, indent=2))
+        return
+    c = st["control"]
+    print(f"control plane: {'running' if c['running'] else 'NOT RUNNING'}"
+          f"{', ready' if c['ready'] else ', not ready' if c['running'] else ''} "
+          f"(grpc {c['grpc']}, debug {c['debug']})")
+    print()
+    rows = [("NODE", "NETNS", "IP", "POD CIDR", "AGENT")]
+    for n in st["nodes"]:
+        a = n["agent"]
+        agent = "none (--no-agents)" if a is None else "NOT RUNNING" if not a["running"] \
+            else "running, ready" if a["ready"] else "running, not ready"
         rows.append((n["name"], n["netns"], n["ip"], n["cidr"], agent))
     table(rows)
     print()
-    ns_objs = {k.split("/")[-1]: o for k, o in state["objects"].items()
-               if k.startswith("Namespace./")}
     rows = [("NAMESPACE", "POD", "NODE", "IP", "STATUS", "AMBIENT", "ENROLLED")]
-    for key, p in sorted(state["pods"].items()):
-        labels = (ns_objs.get(p["namespace"], {}).get("metadata") or {}).get("labels") or {}
-        ambient = labels.get("istio.io/dataplane-mode") == "ambient" \
-            and p["labels"].get("istio.io/dataplane-mode") != "none"
-        seen = enrolled.get(p["node"])
-        enr = "-" if seen is None else ("yes" if p["uid"] in seen or key in seen else "no")
-        st = ("Running" if p["ready"] else "Running (not ready)") if procs.alive(p["pid"]) \
+    for p in st["pods"]:
+        status = ("Running" if p["ready"] else "Running (not ready)") if p["running"] \
             else "Exited"
-        rows.append((p["namespace"], p["name"], p["node"], p["ip"], st,
-                     "yes" if ambient else "no", enr))
+        enr = "-" if p["enrolled"] is None else "yes" if p["enrolled"] else "no"
+        rows.append((p["namespace"], p["name"], p["node"], p["ip"], status,
+                     "yes" if p["ambient"] else "no", enr))
     if len(rows) > 1:
         table(rows)
     else:
         print("no pods")
     print()
     rows = [("NAMESPACE", "SERVICE", "CLUSTER-IP", "PORTS", "ENDPOINTS")]
-    for svc in services(state):
-        eps = endpoints(state, svc)
-        ports = ",".join(f"{p['port']}/{p.get('protocol', 'TCP')}" for p, _ in eps)
-        epstr = " ".join(sorted({f"{ip}:{port}" for _, e in eps for ip, port, _ in e})) or "<none>"
-        rows.append((svc["metadata"]["namespace"], svc["metadata"]["name"],
-                     svc["spec"].get("clusterIP"), ports, epstr))
+    for s in st["services"]:
+        ports = ",".join(f"{p['port']}/{p['protocol']}" for p in s["ports"])
+        eps = " ".join(sorted({e for p in s["ports"] for e in p["endpoints"]})) or "<none>"
+        rows.append((s["namespace"], s["name"], s["clusterIP"], ports, eps))
     if len(rows) > 1:
         table(rows)
     else:
