@@ -47,9 +47,10 @@ class Netns {
 };
 
 // Runs `fn` on the calling thread while it is inside `netns`, then switches back (aborting the
-// process if that fails). When the thread already is in `netns`, runs `fn` without any setns()
-// (so this works without CAP_SYS_ADMIN for the current namespace). Returns fn's status, or the
-// setns() error if entering failed (then fn does not run).
+// process if that fails). Threads started by `fn` inherit `netns`: do not start any there. When the
+// thread already is in `netns`, runs `fn` without any setns() (so this works without CAP_SYS_ADMIN
+// for the current namespace). Returns fn's status, or the setns() error if entering failed (then fn
+// does not run).
 absl::Status runIn(const Netns& netns, const std::function<absl::Status()>& fn);
 
 // The socket factory: a socket created inside `netns` (SOCK_CLOEXEC | SOCK_NONBLOCK are added to

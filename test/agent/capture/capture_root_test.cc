@@ -1,0 +1,239 @@
+// Needs root (CTest label "root"): capture end to end between two network namespaces joined by a
+// veth pair, "pod" (10.250.0.1, default route via the peer) and "peer" (10.250.0.2).
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <catch2/catch.hpp>
+
+#include "agent/capture/nftables_redirector.h"
+#include "agent/capture/original_dst.h"
+#include "agent/relay/transparent.h"
+#include "test/agent/netns/temp_netns.h"
+
+namespace ambit::agent {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using testing::TempNetns;
+
+tcp::endpoint ep(const std::string& ip, uint16_t port) {
+  return tcp::endpoint(asio::ip::make_address(ip), port);
+}
+
+UniqueFd listenIn(const Netns& netns, const tcp::endpoint& at) {
+  auto fd = socketIn(netns, AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd.ok());
+  const int one = 1;
+  ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  REQUIRE(::bind(fd->get(), at.data(), static_cast<socklen_t>(at.size())) == 0);
+  REQUIRE(::listen(fd->get(), 16) == 0);
+  return *std::move(fd);
+}
+
+// Connects a non-blocking socket, waiting at most `ms`; the errno text on failure.
+std::string connectWithin(int fd, const tcp::endpoint& to, int ms = 3000) {
+  if (::connect(fd, to.data(), static_cast<socklen_t>(to.size())) == 0) return "";
+  if (errno != EINPROGRESS) return std::strerror(errno);
+  pollfd p{fd, POLLOUT, 0};
+  if (::poll(&p, 1, ms) != 1) return "timed out";
+  int error = 0;
+  socklen_t len = sizeof error;
+  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+  return error == 0 ? "" : std::strerror(error);
+}
+
+// The next connection on `listener`, or an invalid fd after `ms`.
+UniqueFd acceptWithin(int listener, int ms = 3000) {
+  pollfd p{listener, POLLIN, 0};
+  if (::poll(&p, 1, ms) != 1) return UniqueFd();
+  return UniqueFd(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+}
+
+tcp::endpoint addressOf(int fd, bool peer) {
+  tcp::endpoint out;
+  socklen_t len = static_cast<socklen_t>(out.capacity());
+  REQUIRE((peer ? ::getpeername(fd, out.data(), &len) : ::getsockname(fd, out.data(), &len)) == 0);
+  out.resize(len);
+  return out;
+}
+
+void sendText(int fd, const std::string& text) {
+  REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
+}
+
+std::string receiveText(int fd, size_t n) {
+  std::string out;
+  while (out.size() < n) {
+    pollfd p{fd, POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 3000) == 1);
+    char buf[256];
+    const ssize_t r = ::recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
+    REQUIRE(r > 0);
+    out.append(buf, static_cast<size_t>(r));
+  }
+  return out;
+}
+
+// A plain (unmarked) TCP socket of the pod's app.
+UniqueFd appSocket(const TempNetns& pod) {
+  auto fd = socketIn(pod.netns(), AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd.ok());
+  return *std::move(fd);
+}
+
+struct Lab {
+  Lab() {
+    REQUIRE(testing::runningAsRoot());
+    pod.run({"ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns",
+             peer.name()});
+    pod.run({"ip", "addr", "add", "10.250.0.1/24", "dev", "veth0"});
+    pod.run({"ip", "link", "set", "veth0", "up"});
+    pod.run({"ip", "route", "add", "default", "via", "10.250.0.2"});
+    peer.run({"ip", "addr", "add", "10.250.0.2/24", "dev", "veth1"});
+    peer.run({"ip", "link", "set", "veth1", "up"});
+  }
+  TempNetns pod;
+  TempNetns peer;
+  CaptureConfig config;
+  NftablesRedirector redirector;
+};
+
+TEST_CASE("root: nftables capture redirects outbound and inbound, and keeps client addresses") {
+  Lab lab;
+  const auto& pod = lab.pod;
+  REQUIRE(lab.redirector.install(pod.netns(), lab.config).ok());
+  CHECK(*lab.redirector.installed(pod.netns()));
+
+  // The agent's listeners in the pod, an app in the pod, and a server in the peer.
+  UniqueFd outbound = listenIn(pod.netns(), ep("127.0.0.1", 15001));
+  UniqueFd inbound = listenIn(pod.netns(), ep("0.0.0.0", 15006));
+  UniqueFd hbone = listenIn(pod.netns(), ep("0.0.0.0", 15008));
+  UniqueFd app = listenIn(pod.netns(), ep("0.0.0.0", 8080));
+  UniqueFd peer_http = listenIn(lab.peer.netns(), ep("10.250.0.2", 80));
+  UniqueFd peer_dns = listenIn(lab.peer.netns(), ep("10.250.0.2", 53));
+
+  SECTION("the app's outbound TCP reaches the agent with its original destination") {
+    UniqueFd client = appSocket(pod);
+    CHECK(connectWithin(client.get(), ep("10.123.45.67", 80)) == "");
+    UniqueFd captured = acceptWithin(outbound.get());
+    REQUIRE(captured);
+    auto original = originalDestination(captured.get());
+    REQUIRE(original.ok());
+    CHECK(*original == ep("10.123.45.67", 80));
+
+    // Even an address that exists is captured.
+    UniqueFd to_peer = appSocket(pod);
+    CHECK(connectWithin(to_peer.get(), ep("10.250.0.2", 80)) == "");
+    UniqueFd captured_too = acceptWithin(outbound.get());
+    REQUIRE(captured_too);
+    CHECK(*originalDestination(captured_too.get()) == ep("10.250.0.2", 80));
+    CHECK_FALSE(acceptWithin(peer_http.get(), 200));
+  }
+
+  SECTION("DNS over TCP is not captured") {
+    UniqueFd client = appSocket(pod);
+    CHECK(connectWithin(client.get(), ep("10.250.0.2", 53)) == "");
+    CHECK(acceptWithin(peer_dns.get()));
+    CHECK_FALSE(acceptWithin(outbound.get(), 200));
+  }
+
+  SECTION("the agent's marked upstream socket reaches the real peer") {
+    auto upstream = outboundUpstreamSocket(pod.netns(), lab.config.mark);
+    REQUIRE(upstream.ok());
+    CHECK(connectWithin(upstream->get(), ep("10.250.0.2", 80)) == "");
+    UniqueFd served = acceptWithin(peer_http.get());
+    REQUIRE(served);
+    sendText(upstream->get(), "ping");
+    CHECK(receiveText(served.get(), 4) == "ping");
+    sendText(served.get(), "pong");
+    CHECK(receiveText(upstream->get(), 4) == "pong");
+    CHECK_FALSE(acceptWithin(outbound.get(), 200));
+  }
+
+  SECTION("inbound TCP goes to the agent; its transparent socket reaches the app as the client") {
+    auto client = socketIn(lab.peer.netns(), AF_INET, SOCK_STREAM, 0);
+    REQUIRE(client.ok());
+    CHECK(connectWithin(client->get(), ep("10.250.0.1", 8080)) == "");
+    UniqueFd captured = acceptWithin(inbound.get());
+    REQUIRE(captured);
+    CHECK_FALSE(acceptWithin(app.get(), 200));
+    auto original = originalDestination(captured.get());
+    REQUIRE(original.ok());
+    CHECK(*original == ep("10.250.0.1", 8080));
+    const tcp::endpoint client_source = addressOf(captured.get(), true);
+    CHECK(client_source.address() == asio::ip::make_address("10.250.0.2"));
+
+    // The agent connects to the app from the client's address; the app's replies (SYN-ACK and
+    // data) to that non-local address are routed back to the agent's socket.
+    auto upstream = inboundUpstreamSocket(pod.netns(), client_source, lab.config.mark);
+    REQUIRE(upstream.ok());
+    CHECK(connectWithin(upstream->get(), ep("10.250.0.1", 8080)) == "");
+    UniqueFd accepted = acceptWithin(app.get());
+    REQUIRE(accepted);
+    CHECK(addressOf(accepted.get(), true).address() == asio::ip::make_address("10.250.0.2"));
+    CHECK(addressOf(upstream->get(), false).address() == asio::ip::make_address("10.250.0.2"));
+    sendText(accepted.get(), "hello from the app");
+    CHECK(receiveText(upstream->get(), 18) == "hello from the app");
+    sendText(upstream->get(), "hi app");
+    CHECK(receiveText(accepted.get(), 6) == "hi app");
+  }
+
+  SECTION("inbound HBONE is not redirected") {
+    auto client = socketIn(lab.peer.netns(), AF_INET, SOCK_STREAM, 0);
+    REQUIRE(client.ok());
+    CHECK(connectWithin(client->get(), ep("10.250.0.1", 15008)) == "");
+    CHECK(acceptWithin(hbone.get()));
+    CHECK_FALSE(acceptWithin(inbound.get(), 200));
+  }
+
+  CHECK(lab.redirector.remove(pod.netns()).ok());
+}
+
+TEST_CASE("root: install is idempotent, remove restores plain traffic") {
+  Lab lab;
+  const auto& pod = lab.pod;
+  auto before = lab.redirector.installed(pod.netns());
+  REQUIRE(before.ok());
+  CHECK_FALSE(*before);
+  CHECK(lab.redirector.remove(pod.netns()).ok());  // nothing installed: fine
+
+  REQUIRE(lab.redirector.install(pod.netns(), lab.config).ok());
+  REQUIRE(lab.redirector.install(pod.netns(), lab.config).ok());
+  CHECK(*lab.redirector.installed(pod.netns()));
+  const std::string rules = pod.run({"ip", "-4", "rule", "show", "priority", "32764"});
+  CHECK(rules == "32764:\tfrom all fwmark 0x111 lookup 133\n");
+  CHECK_THAT(pod.run({"ip", "-4", "route", "show", "table", "133"}),
+             Catch::Contains("local default dev lo"));
+  CHECK(std::count(rules.begin(), rules.end(), '\n') == 1);
+  const std::string tables = pod.run({"nft", "list", "tables"});
+  CHECK(tables == "table inet ambit\n");
+
+  UniqueFd outbound = listenIn(pod.netns(), ep("127.0.0.1", 15001));
+  UniqueFd peer_http = listenIn(lab.peer.netns(), ep("10.250.0.2", 80));
+  {
+    UniqueFd client = appSocket(pod);
+    CHECK(connectWithin(client.get(), ep("10.250.0.2", 80)) == "");
+    CHECK(acceptWithin(outbound.get()));
+  }
+
+  REQUIRE(lab.redirector.remove(pod.netns()).ok());
+  CHECK_FALSE(*lab.redirector.installed(pod.netns()));
+  CHECK(pod.run({"ip", "-4", "rule", "show", "priority", "32764"}).empty());
+  CHECK(pod.run({"ip", "-4", "route", "show", "table", "133"}).empty());
+  CHECK(pod.run({"nft", "list", "tables"}).empty());
+  {
+    UniqueFd client = appSocket(pod);
+    CHECK(connectWithin(client.get(), ep("10.250.0.2", 80)) == "");
+    CHECK(acceptWithin(peer_http.get()));
+    CHECK_FALSE(acceptWithin(outbound.get(), 200));
+  }
+  CHECK(lab.redirector.remove(pod.netns()).ok());
+}
+
+}  // namespace
+}  // namespace ambit::agent
