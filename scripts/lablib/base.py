@@ -1,5 +1,6 @@
 """Paths, errors, command helpers, the state file and its lock."""
 import contextlib
+import re
 import fcntl
 import json
 import os
@@ -18,6 +19,9 @@ LOGS = os.path.join(RUN, "logs")
 NODES_DIR = os.path.join(RUN, "nodes")
 NETNS_ETC = "/etc/netns"
 PREFIX = "ambit-"
+# The lab's own namespaces: ambit-fabric, ambit-node<N>, ambit-pod-<ns>.<name>. Other ambit-*
+# namespaces (the agent's root-only tests make ambit-t-...) are not the lab's and are left alone.
+LAB_NETNS = re.compile(r"^ambit-(fabric|node[0-9]+|pod-[a-z0-9-]+\..+)$")
 FABRIC_NS = "ambit-fabric"
 FABRIC_IP = "10.200.0.1"
 CONTROL_GRPC = FABRIC_IP + ":15012"
@@ -90,6 +94,10 @@ def sysctls(ns, settings):
 def netns_list():
     p = run([tool("ip"), "netns", "list"], check=False)
     return [line.split()[0] for line in p.stdout.splitlines() if line.strip()]
+
+
+def lab_netns_list():
+    return [n for n in netns_list() if LAB_NETNS.match(n)]
 
 
 def http_get(ns, url, timeout=2):

@@ -90,18 +90,27 @@ def main(argv=None):
         return 130
 
 
+def remove_lock_file():
+    try:
+        os.unlink(LOCK_FILE)
+    except FileNotFoundError:
+        pass
+
+
 def cmd_up(args):
     with locked():
-        cluster.up(args.nodes, args.build_dir, args.no_agents)
+        try:
+            cluster.up(args.nodes, args.build_dir, args.no_agents)
+        except BaseException:
+            if not os.path.exists(cluster.STATE_FILE) and not cluster.leftovers():
+                remove_lock_file()  # a failed up leaves nothing behind
+            raise
 
 
 def cmd_down(args):
     with locked():
         cluster.down()
-        try:
-            os.unlink(LOCK_FILE)
-        except FileNotFoundError:
-            pass
+        remove_lock_file()
 
 
 def _files_command(args, fn):

@@ -8,9 +8,9 @@ import yaml
 
 from . import kubelet, manifests, network, procs, proxy
 from .base import (CONFIG_DIR, CONTROL_DEBUG_PORT, CONTROL_GRPC, CONTROL_STATE, FABRIC_IP,
-                   FABRIC_NS, AGENT_READY_PORT, LOGS, NODES_DIR, PREFIX, RUN,
-                   STATE_FILE, TOKENS, LabError, cgroup_dir, http_get, log, netns_list, save_state,
-                   tail, wait_until, warn, write_file)
+                   FABRIC_NS, AGENT_READY_PORT, LOGS, NODES_DIR, RUN,
+                   STATE_FILE, TOKENS, LabError, cgroup_dir, http_get, lab_netns_list, log,
+                   save_state, tail, wait_until, warn, write_file)
 
 UP_TIMEOUT = 30
 
@@ -34,7 +34,7 @@ def check_binary(path, target, build_dir):
 
 
 def leftovers():
-    found = [n for n in netns_list() if n.startswith(PREFIX)]
+    found = lab_netns_list()
     if os.path.exists(RUN):
         found.append(RUN)
     if os.path.exists(cgroup_dir()):

@@ -9,8 +9,8 @@ Nothing in the root namespace changes: every veth is created between two lab nam
 import os
 import shutil
 
-from .base import (FABRIC_IP, FABRIC_NS, GATEWAY, NETNS_ETC, PREFIX, LabError, ip, ip_batch,
-                   netns_list, sysctls)
+from .base import (FABRIC_IP, FABRIC_NS, GATEWAY, LAB_NETNS, NETNS_ETC, PREFIX, LabError, ip,
+                   ip_batch, lab_netns_list, netns_list, sysctls)
 
 
 def node_ip(i):
@@ -82,15 +82,15 @@ def delete_pod_net(node_index, pod_ns, host_if):
 
 
 def delete_all():
-    """Deletes every ambit-* netns (pods first, fabric last) and /etc/netns/ambit-*."""
-    names = [n for n in netns_list() if n.startswith(PREFIX)]
+    """Deletes the lab's namespaces (pods first, fabric last) and their /etc/netns entries."""
+    names = lab_netns_list()
     order = sorted(names, key=lambda n: (n == FABRIC_NS, n.startswith(PREFIX + "node"), n))
     for n in order:
         ip("netns", "delete", n, check=False)
-    left = [n for n in netns_list() if n.startswith(PREFIX)]
+    left = lab_netns_list()
     if os.path.isdir(NETNS_ETC):
         for d in os.listdir(NETNS_ETC):
-            if d.startswith(PREFIX):
+            if LAB_NETNS.match(d):
                 shutil.rmtree(os.path.join(NETNS_ETC, d), ignore_errors=True)
     if left:
         raise LabError(f"could not delete network namespaces: {' '.join(left)}")
