@@ -200,32 +200,26 @@ def cmd_logs(args):
 
 
 def agent_pods(node):
-    """(ns, name) and uids of the pods the agent reports in /debug/pods, or None if it does not
-    answer. Pods with "enrolled": false are left out."""
+    """The agent's view of its pods from /debug/pods ({"pods": [{"uid", "namespace", "name",
+    "enrolled", "error", ...}]}): {uid or "ns/name": (enrolled, error)}, or None if it does not
+    answer."""
     code, body = http_get(node["netns"], f"http://{node['ip']}:{AGENT_ADMIN_PORT}/debug/pods", 1)
     if code != 200:
         return None
     try:
-        data = json.loads(body)
-    except ValueError:
+        pods = json.loads(body).get("pods", [])
+    except (ValueError, AttributeError):
         return None
-    found = set()
-
-    def walk(x):
-        if isinstance(x, list):
-            for y in x:
-                walk(y)
-        elif isinstance(x, dict):
-            if ("uid" in x or "name" in x) and x.get("enrolled", True) not in (False, "false"):
-                if "uid" in x:
-                    found.add(str(x["uid"]))
-                if "name" in x and "namespace" in x:
-                    found.add(f"{x['namespace']}/{x['name']}")
-            for y in x.values():
-                if isinstance(y, (list, dict)):
-                    walk(y)
-    walk(data)
-    return found
+    out = {}
+    for p in pods if isinstance(pods, list) else []:
+        if not isinstance(p, dict):
+            continue
+        entry = (p.get("enrolled", True) is True, str(p.get("error") or ""))
+        if p.get("uid"):
+            out[str(p["uid"])] = entry
+        if p.get("namespace") and p.get("name"):
+            out[f"{p['namespace']}/{p['name']}"] = entry
+    return out
 
 
 def table(rows):
@@ -262,13 +256,15 @@ def gather_status(state):
         labels = (ns_objs.get(p["namespace"], {}).get("metadata") or {}).get("labels") or {}
         seen = enrolled.get(p["node"])
         alive = procs.alive(p["pid"])
+        agent_view = None if seen is None else seen.get(p["uid"], seen.get(key, (False, "")))
         out["pods"].append({
             "namespace": p["namespace"], "name": p["name"], "uid": p["uid"], "node": p["node"],
             "ip": p["ip"], "netns": p["netns"], "labels": p["labels"], "owner": p.get("owner"),
             "running": alive, "ready": bool(p["ready"] and alive),
             "ambient": labels.get("istio.io/dataplane-mode") == "ambient"
             and p["labels"].get("istio.io/dataplane-mode") != "none",
-            "enrolled": None if seen is None else (p["uid"] in seen or key in seen)})
+            "enrolled": None if agent_view is None else agent_view[0],
+            "agent_error": None if agent_view is None else agent_view[1]})
     for svc in services(state):
         eps = endpoints(state, svc)
         out["services"].append({
@@ -302,7 +298,8 @@ def cmd_status(args):
     for p in st["pods"]:
         status = ("Running" if p["ready"] else "Running (not ready)") if p["running"] \
             else "Exited"
-        enr = "-" if p["enrolled"] is None else "yes" if p["enrolled"] else "no"
+        enr = "-" if p["enrolled"] is None else "yes" if p["enrolled"] else \
+            f"no: {p['agent_error']}" if p["agent_error"] else "no"
         rows.append((p["namespace"], p["name"], p["node"], p["ip"], status,
                      "yes" if p["ambient"] else "no", enr))
     if len(rows) > 1:
