@@ -1,0 +1,196 @@
+#include "agent/node_agent.h"
+
+#include <absl/strings/str_cat.h>
+#include <absl/strings/strip.h>
+
+#include "agent/cni/pod_records.h"
+#include "agent/state/address_codec.h"
+#include "control/ca/openssl_util.h"
+#include "control/ca/tls_credentials.h"
+#include "core/log.h"
+#include "istio/security/authorization.pb.h"
+
+namespace ambit::agent {
+namespace {
+
+namespace asio = boost::asio;
+
+std::shared_ptr<spdlog::logger> logger() { return log::get("agent"); }
+
+absl::StatusOr<std::string> readSmallFile(const std::string& path, const std::string& what) {
+  absl::StatusOr<std::string> content = control::ca::readFile(path, 1 << 20);
+  if (!content.ok()) {
+    return absl::Status(content.status().code(),
+                        absl::StrCat(what, ": ", std::string(content.status().message())));
+  }
+  return content;
+}
+
+absl::Status validateResource(const std::string& type_url, const std::string&,
+                              const google::protobuf::Any& body) {
+  if (type_url == xds::kAddressType) return decodeAddress(body).status();
+  istio::security::Authorization policy;
+  if (!body.UnpackTo(&policy)) {
+    return absl::InvalidArgumentError("does not decode as istio.security.Authorization");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+NodeAgent::NodeAgent(NodeAgentOptions options) : options_(std::move(options)) {}
+
+NodeAgent::~NodeAgent() { stop(); }
+
+absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::create(NodeAgentOptions options) {
+  std::unique_ptr<NodeAgent> agent(new NodeAgent(std::move(options)));
+  AMBIT_RETURN_IF_ERROR(agent->init());
+  return agent;
+}
+
+absl::Status NodeAgent::init() {
+  AMBIT_ASSIGN_OR_RETURN(redirector_, makeRedirector(options_.redirect));
+  AMBIT_ASSIGN_OR_RETURN(std::string root, readSmallFile(options_.control_ca_file, "--control-ca"));
+  AMBIT_ASSIGN_OR_RETURN(std::string token, readSmallFile(options_.token_file, "--token-file"));
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) return absl::InvalidArgumentError("--token-file: the file is empty");
+  AMBIT_ASSIGN_OR_RETURN(auto tls, control::ca::clientCredentials(root));
+
+  PodManagerOptions pod_options = options_.pods;
+  pod_options.node = options_.node;
+  pods_ = std::make_unique<PodManager>(io_, pod_options, *redirector_, store_, metrics_);
+  store_.subscribe([this](const std::shared_ptr<const Snapshot>& snapshot) {
+    metrics_.snapshot_workloads.set(static_cast<int64_t>(snapshot->workloadCount()));
+    metrics_.snapshot_services.set(static_cast<int64_t>(snapshot->serviceCount()));
+    pods_->snapshotChanged();
+  });
+
+  xds::DeltaAdsClientOptions xds_options;
+  xds_options.target = options_.control_address;
+  xds_options.credentials = control::ca::withBearerToken(tls, token);
+  xds_options.server_name = options_.control_server_name;
+  xds_options.node_id = options_.node;
+  xds_options.type_urls = {xds::kAddressType, xds::kAuthorizationType};
+  auto validator = [this](const std::string& type_url, const std::string& name,
+                          const google::protobuf::Any& body) {
+    absl::Status status = validateResource(type_url, name, body);
+    if (!status.ok()) metrics_.xds_nacks.inc();
+    return status;
+  };
+  xds_ = std::make_unique<xds::DeltaAdsClient>(
+      xds_options, validator,
+      [this](const std::string& type_url, const xds::ResourceMap& resources) {
+        metrics_.xds_acks.inc();
+        if (type_url == xds::kAddressType) onAddresses(resources);
+      });
+
+  cni::CniHandlers handlers;
+  handlers.on_add = [this](const ambit::cni::v1::PodInfo& pod, UniqueFd fd) {
+    pods_->addPod(pod, std::make_shared<const Netns>(Netns::adopt(std::move(fd))));
+    return absl::OkStatus();
+  };
+  handlers.on_del = [this](const ambit::cni::v1::DelPod& pod) {
+    pods_->deletePod(pod.uid());
+    return absl::OkStatus();
+  };
+  cni_ = std::make_unique<cni::CniServer>(options_.cni_socket, std::move(handlers));
+  if (absl::Status started = cni_->start(); !started.ok()) {
+    return absl::Status(started.code(),
+                        absl::StrCat("--cni-socket: ", std::string(started.message())));
+  }
+
+  AMBIT_ASSIGN_OR_RETURN(metrics_server_,
+                         http::AdminServer::create(options_.admin_address, options_.metrics_port));
+  metrics_server_->handle("/metrics", [this](const http::Request&) {
+    const xds::DeltaAdsClient::Counters counters = xds_->counters();
+    metrics_.xds_connected.set(counters.connected ? 1 : 0);
+    return http::Response{200, "text/plain; version=0.0.4", metrics_.registry().render()};
+  });
+  metrics_server_->handle("/debug/pods", [this](const http::Request&) {
+    return http::Response{200, "application/json", pods_->debugJson() + "\n"};
+  });
+  AMBIT_ASSIGN_OR_RETURN(readiness_server_, http::AdminServer::create(options_.admin_address,
+                                                                      options_.readiness_port));
+  readiness_server_->handle("/healthz/ready", [this](const http::Request&) { return ready(); });
+  return absl::OkStatus();
+}
+
+http::Response NodeAgent::ready() const {
+  if (xds_->synced()) return http::Response{200, "text/plain; charset=utf-8", "ready\n"};
+  const xds::DeltaAdsClient::Counters counters = xds_->counters();
+  return http::Response{
+      503, "text/plain; charset=utf-8",
+      absl::StrCat("not ready: no full config from the control plane at ", options_.control_address,
+                   " yet", counters.last_error.empty() ? "" : " (", counters.last_error,
+                   counters.last_error.empty() ? "" : ")", "\n")};
+}
+
+void NodeAgent::onAddresses(const xds::ResourceMap& resources) {
+  SnapshotStore::Addresses addresses;
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const istio::workload::Address>>>
+      decoded;
+  for (const auto& [name, resource] : resources) {
+    auto cached = decoded_.find(name);
+    if (cached != decoded_.end() && cached->second.first == resource.version &&
+        !resource.version.empty()) {
+      decoded[name] = cached->second;
+    } else {
+      absl::StatusOr<std::shared_ptr<const istio::workload::Address>> address =
+          decodeAddress(resource.body);
+      if (!address.ok()) continue;  // validated before acceptance; cannot happen
+      decoded[name] = {resource.version, *address};
+    }
+    addresses[name] = decoded[name].second;
+  }
+  decoded_ = std::move(decoded);
+  store_.replaceAddresses(addresses);
+}
+
+void NodeAgent::rediscoverPods() {
+  cni::PodRecords records(options_.pod_dir);
+  absl::StatusOr<std::vector<ambit::cni::v1::PodInfo>> pods = records.list();
+  if (!pods.ok()) {
+    logger()->warn("cannot read pod records in {}: {}", options_.pod_dir,
+                   std::string(pods.status().message()));
+    return;
+  }
+  for (const ambit::cni::v1::PodInfo& pod : *pods) {
+    absl::StatusOr<Netns> netns = Netns::open(pod.netns_path());
+    if (!netns.ok()) {
+      // The sandbox is gone and its DEL was missed: forget the pod.
+      logger()->info("pod {}/{}: netns {} is gone ({}); dropping its record", pod.namespace_(),
+                     pod.name(), pod.netns_path(), std::string(netns.status().message()));
+      (void)records.remove(pod.uid());
+      continue;
+    }
+    pods_->addPod(pod, std::make_shared<const Netns>(std::move(*netns)));
+  }
+  logger()->info("found {} pod records in {}", pods->size(), options_.pod_dir);
+}
+
+void NodeAgent::run() {
+  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  signals.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    logger()->info("signal {}: shutting down", signal);
+    stop();
+  });
+  // Work guard: the io_context runs until stop(), even with no pods.
+  auto guard = asio::make_work_guard(io_);
+  metrics_server_->start();
+  readiness_server_->start();
+  rediscoverPods();
+  xds_->start();
+  logger()->info("node agent for {} running: control plane {}, {} capture, CNI socket {}",
+                 options_.node, options_.control_address, redirector_->name(), options_.cni_socket);
+  io_.run();
+}
+
+void NodeAgent::stop() {
+  if (cni_ != nullptr) cni_->stop();
+  if (xds_ != nullptr) xds_->stop();
+  if (pods_ != nullptr) pods_->shutdown();
+  asio::post(io_, [this] { io_.stop(); });
+}
+
+}  // namespace ambit::agent

@@ -1,0 +1,67 @@
+// ambit-agent's wiring: the control plane stream, the snapshot store, the CNI server, the pods
+// and the admin endpoints, run on one io_context.
+#pragma once
+
+#include <utility>  // before asio: Boost 1.74 needs it
+
+#include <memory>
+#include <string>
+
+#include <boost/asio.hpp>
+
+#include "agent/admin/agent_metrics.h"
+#include "agent/cni/cni_server.h"
+#include "agent/pod/pod_manager.h"
+#include "agent/xds/delta_ads_client.h"
+#include "core/http/admin_server.h"
+
+namespace ambit::agent {
+
+struct NodeAgentOptions {
+  std::string node;
+  std::string control_address;
+  std::string control_ca_file;  // the mesh root that signed the control plane's certificate
+  std::string control_server_name = "ambit-control";
+  std::string token_file;
+  std::string cni_socket = "/var/run/ambit/cni.sock";
+  std::string pod_dir = "/var/run/ambit/pods";
+  std::string redirect = "nftables";
+  std::string admin_address = "127.0.0.1";
+  uint16_t metrics_port = 15020;
+  uint16_t readiness_port = 15021;
+  PodManagerOptions pods;
+};
+
+class NodeAgent {
+ public:
+  static absl::StatusOr<std::unique_ptr<NodeAgent>> create(NodeAgentOptions options);
+  ~NodeAgent();
+
+  // Runs until stop() or SIGINT/SIGTERM.
+  void run();
+  void stop();
+
+ private:
+  explicit NodeAgent(NodeAgentOptions options);
+  absl::Status init();
+  void onAddresses(const xds::ResourceMap& resources);
+  void rediscoverPods();
+  http::Response ready() const;
+
+  const NodeAgentOptions options_;
+  boost::asio::io_context io_;
+  AgentMetrics metrics_;
+  SnapshotStore store_;
+  std::unique_ptr<Redirector> redirector_;
+  std::unique_ptr<PodManager> pods_;
+  std::unique_ptr<xds::DeltaAdsClient> xds_;
+  std::unique_ptr<cni::CniServer> cni_;
+  std::unique_ptr<http::AdminServer> metrics_server_;
+  std::unique_ptr<http::AdminServer> readiness_server_;
+  // Decoded addresses by resource name, with the version they were decoded at, so a push only
+  // decodes what changed.
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const istio::workload::Address>>>
+      decoded_;
+};
+
+}  // namespace ambit::agent

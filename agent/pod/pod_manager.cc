@@ -1,0 +1,194 @@
+#include "agent/pod/pod_manager.h"
+
+#include <absl/strings/str_cat.h>
+
+#include "core/json/json_writer.h"
+#include "core/log.h"
+
+namespace ambit::agent {
+namespace {
+
+namespace asio = boost::asio;
+namespace wl = istio::workload;
+
+std::shared_ptr<spdlog::logger> logger() { return log::get("pods"); }
+
+std::string podName(const ambit::cni::v1::PodInfo& info) {
+  return absl::StrCat(info.namespace_(), "/", info.name());
+}
+
+}  // namespace
+
+PodManager::PodManager(asio::io_context& io, PodManagerOptions options, Redirector& redirector,
+                       SnapshotStore& store, AgentMetrics& metrics)
+    : io_(io),
+      options_(std::move(options)),
+      redirector_(redirector),
+      store_(store),
+      metrics_(metrics),
+      retry_(io) {}
+
+void PodManager::addPod(const ambit::cni::v1::PodInfo& info, std::shared_ptr<const Netns> netns) {
+  asio::post(io_, [this, info, netns = std::move(netns)] {
+    {
+      std::lock_guard lock(mu_);
+      Pod& pod = pods_[info.uid()];
+      if (pod.proxy != nullptr && pod.netns->inode() != netns->inode()) {
+        // The same pod in a new sandbox: the old listeners belong to a dead netns.
+        pod.proxy->stop();
+        pod.proxy.reset();
+      }
+      pod.info = info;
+      pod.netns = netns;
+      pod.released_after_sync = false;
+      pod.error.clear();
+    }
+    logger()->info("pod {} ({}) reported on this node", podName(info), info.uid());
+    reconcile();
+  });
+}
+
+void PodManager::deletePod(const std::string& uid) {
+  asio::post(io_, [this, uid] {
+    std::lock_guard lock(mu_);
+    auto it = pods_.find(uid);
+    if (it == pods_.end()) return;
+    if (it->second.proxy != nullptr) it->second.proxy->stop();
+    logger()->info("pod {} ({}) removed from this node", podName(it->second.info), uid);
+    pods_.erase(it);
+    updateGauges();
+  });
+}
+
+void PodManager::snapshotChanged() {
+  asio::post(io_, [this] { reconcile(); });
+}
+
+void PodManager::shutdown() {
+  asio::post(io_, [this] {
+    std::lock_guard lock(mu_);
+    for (auto& [uid, pod] : pods_) {
+      if (pod.proxy != nullptr) pod.proxy->stop();
+      pod.proxy.reset();
+    }
+    retry_.cancel();
+  });
+}
+
+bool PodManager::wantsCapture(const Pod& pod, const Snapshot& snapshot) const {
+  for (const std::string& ip : pod.info.ips()) {
+    boost::system::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(ip, ec);
+    if (ec) continue;
+    Snapshot::WorkloadPtr workload = snapshot.workloadByIp(toIpBytes(address));
+    if (workload == nullptr || workload->namespace_() != pod.info.namespace_() ||
+        workload->name() != pod.info.name()) {
+      continue;
+    }
+    if (!workload->node().empty() && workload->node() != options_.node) {
+      logger()->warn("pod {} is reported on {} but the control plane places it on {}",
+                     podName(pod.info), options_.node, workload->node());
+    }
+    return workload->tunnel_protocol() == wl::HBONE && workload->network_mode() != wl::HOST_NETWORK;
+  }
+  return false;
+}
+
+absl::Status PodManager::enroll(Pod& pod) {
+  auto proxy =
+      std::make_shared<PodProxy>(io_, pod.netns, PodLabel{pod.info.uid(), podName(pod.info)},
+                                 store_, picker_, metrics_, options_.proxy);
+  // Listeners first, then capture: captured traffic never meets a closed port.
+  AMBIT_RETURN_IF_ERROR(proxy->start());
+  if (absl::Status installed = redirector_.install(*pod.netns, options_.capture); !installed.ok()) {
+    proxy->stop();
+    return installed;
+  }
+  pod.proxy = std::move(proxy);
+  logger()->info("enrolled pod {}: {} capture, listeners {}, {}, {}", podName(pod.info),
+                 redirector_.name(), options_.proxy.outbound_port,
+                 options_.proxy.inbound_plaintext_port, options_.proxy.hbone_port);
+  return absl::OkStatus();
+}
+
+absl::Status PodManager::release(Pod& pod) {
+  // Capture first, then listeners: released traffic never meets a closed port.
+  AMBIT_RETURN_IF_ERROR(redirector_.remove(*pod.netns));
+  if (pod.proxy != nullptr) {
+    pod.proxy->stop();
+    pod.proxy.reset();
+    logger()->info("released pod {}: its traffic is no longer captured", podName(pod.info));
+  }
+  pod.released_after_sync = true;
+  return absl::OkStatus();
+}
+
+void PodManager::reconcile() {
+  const std::shared_ptr<const Snapshot> snapshot = store_.current();
+  // Without config, nothing changes: pods captured before a restart stay captured, and their
+  // connections are refused until the agent knows where they should go.
+  if (snapshot->version() == 0) return;
+  bool failed = false;
+  std::lock_guard lock(mu_);
+  for (auto& [uid, pod] : pods_) {
+    const bool want = wantsCapture(pod, *snapshot);
+    absl::Status status;
+    if (want && pod.proxy == nullptr) {
+      status = enroll(pod);
+    } else if (!want && (pod.proxy != nullptr || !pod.released_after_sync)) {
+      status = release(pod);
+    }
+    if (want) pod.released_after_sync = false;
+    if (status.ok()) {
+      pod.error.clear();
+      continue;
+    }
+    pod.error = std::string(status.message());
+    failed = true;
+    metrics_.enrollment_failures.inc();
+    logger()->warn("pod {}: could not {}: {}; retrying", podName(pod.info),
+                   want ? "enroll" : "release", std::string(status.message()));
+  }
+  updateGauges();
+  if (failed) scheduleRetry();
+}
+
+void PodManager::scheduleRetry() {
+  if (retry_pending_) return;
+  retry_pending_ = true;
+  retry_.expires_after(options_.retry_interval);
+  retry_.async_wait([this](boost::system::error_code ec) {
+    retry_pending_ = false;
+    if (!ec) reconcile();
+  });
+}
+
+void PodManager::updateGauges() {
+  int64_t enrolled = 0;
+  for (const auto& [uid, pod] : pods_) enrolled += pod.proxy != nullptr ? 1 : 0;
+  metrics_.enrolled_pods.set(enrolled);
+  metrics_.known_pods.set(static_cast<int64_t>(pods_.size()));
+}
+
+std::string PodManager::debugJson() const {
+  std::lock_guard lock(mu_);
+  json::Writer writer;
+  writer.beginObject().key("pods").beginArray();
+  for (const auto& [uid, pod] : pods_) {
+    writer.beginObject();
+    writer.key("uid").value(uid);
+    writer.key("namespace").value(pod.info.namespace_());
+    writer.key("name").value(pod.info.name());
+    writer.key("ips").beginArray();
+    for (const std::string& ip : pod.info.ips()) writer.value(ip);
+    writer.endArray();
+    writer.key("netns").value(pod.info.netns_path());
+    writer.key("enrolled").value(pod.proxy != nullptr);
+    writer.key("error").value(pod.error);
+    writer.endObject();
+  }
+  writer.endArray().endObject();
+  return writer.str();
+}
+
+}  // namespace ambit::agent

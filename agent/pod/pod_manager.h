@@ -1,0 +1,76 @@
+// Enrollment: decides which of this node's pods are in the mesh and keeps their capture and
+// listeners in step with the control plane's view. A pod is enrolled when the CNI plugin has
+// reported it on this node and its workload in the snapshot is captured (tunnel protocol HBONE,
+// which the control plane sets from the istio.io/dataplane-mode label). Label changes enroll and
+// release pods without restarting them. Every change runs on the agent's io_context.
+#pragma once
+
+#include <utility>  // before asio: Boost 1.74 needs it
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <boost/asio.hpp>
+
+#include "agent/capture/redirector.h"
+#include "agent/pod/pod_proxy.h"
+#include "ambit/cni/v1/cni.pb.h"
+
+namespace ambit::agent {
+
+struct PodManagerOptions {
+  std::string node;
+  CaptureConfig capture;
+  PodProxyOptions proxy;
+  std::chrono::milliseconds retry_interval{2000};
+};
+
+class PodManager {
+ public:
+  PodManager(boost::asio::io_context& io, PodManagerOptions options, Redirector& redirector,
+             SnapshotStore& store, AgentMetrics& metrics);
+
+  // Thread-safe: queue work on the io_context and return at once.
+  void addPod(const ambit::cni::v1::PodInfo& pod, std::shared_ptr<const Netns> netns);
+  void deletePod(const std::string& uid);
+  void snapshotChanged();
+
+  // Releases every pod's listeners (capture stays, so traffic fails closed while the agent is
+  // away); for shutdown.
+  void shutdown();
+
+  // {"pods":[{"uid":..,"namespace":..,"name":..,"ips":[..],"enrolled":..,"error":..}]}
+  std::string debugJson() const;
+
+ private:
+  struct Pod {
+    ambit::cni::v1::PodInfo info;
+    std::shared_ptr<const Netns> netns;
+    std::shared_ptr<PodProxy> proxy;   // set while enrolled
+    bool released_after_sync = false;  // capture checked and removed once config was known
+    std::string error;
+  };
+
+  void reconcile();
+  bool wantsCapture(const Pod& pod, const Snapshot& snapshot) const;
+  absl::Status enroll(Pod& pod);
+  absl::Status release(Pod& pod);
+  void scheduleRetry();
+  void updateGauges();
+
+  boost::asio::io_context& io_;
+  const PodManagerOptions options_;
+  Redirector& redirector_;
+  SnapshotStore& store_;
+  AgentMetrics& metrics_;
+  EndpointPicker picker_;
+  boost::asio::steady_timer retry_;
+  bool retry_pending_ = false;
+
+  mutable std::mutex mu_;            // guards pods_ against debugJson on the admin thread
+  std::map<std::string, Pod> pods_;  // by uid
+};
+
+}  // namespace ambit::agent

@@ -1,0 +1,232 @@
+#include "agent/pod/pod_proxy.h"
+
+#include <sys/socket.h>
+
+#include <absl/strings/str_cat.h>
+
+#include "agent/capture/original_dst.h"
+#include "agent/relay/transparent.h"
+#include "core/log.h"
+
+namespace ambit::agent {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::shared_ptr<spdlog::logger> logger() { return log::get("proxy"); }
+
+std::string str(const tcp::endpoint& endpoint) {
+  return absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
+}
+
+// Closes with a reset, so the app sees its connection refused at once rather than a clean EOF.
+void resetAndClose(tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
+}
+
+std::string peerOf(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  return ec ? std::string("?") : str(peer);
+}
+
+}  // namespace
+
+PodProxy::PodProxy(asio::io_context& io, std::shared_ptr<const Netns> netns, PodLabel pod,
+                   const SnapshotStore& store, EndpointPicker& picker, AgentMetrics& metrics,
+                   PodProxyOptions options)
+    : io_(io),
+      netns_(std::move(netns)),
+      pod_(std::move(pod)),
+      store_(store),
+      picker_(picker),
+      metrics_(metrics),
+      options_(std::move(options)) {}
+
+absl::StatusOr<PodProxy::Acceptor> PodProxy::listen(const tcp::endpoint& endpoint) {
+  AMBIT_ASSIGN_OR_RETURN(cni::UniqueFd fd,
+                         socketIn(*netns_, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  Acceptor acceptor(io_);
+  boost::system::error_code ec;
+  acceptor.assign(tcp::v4(), fd.release(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("listen on ", str(endpoint), " in ", pod_.name, ": ", ec.message()));
+  }
+  return acceptor;
+}
+
+absl::Status PodProxy::start() {
+  const std::pair<tcp::endpoint, const char*> listeners[] = {
+      {{asio::ip::make_address_v4("127.0.0.1"), options_.outbound_port}, "outbound"},
+      {{asio::ip::address_v4::any(), options_.inbound_plaintext_port}, "inbound"},
+      {{asio::ip::address_v4::any(), options_.hbone_port}, "hbone"},
+  };
+  std::vector<std::unique_ptr<Acceptor>> opened;
+  for (const auto& [endpoint, role] : listeners) {
+    AMBIT_ASSIGN_OR_RETURN(Acceptor acceptor, listen(endpoint));
+    opened.push_back(std::make_unique<Acceptor>(std::move(acceptor)));
+  }
+  acceptors_ = std::move(opened);
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::co_spawn(io_, acceptLoop(*acceptors_[i], listeners[i].second), asio::detached);
+  }
+  return absl::OkStatus();
+}
+
+void PodProxy::stop() {
+  for (auto& acceptor : acceptors_) {
+    boost::system::error_code ignored;
+    acceptor->close(ignored);
+  }
+}
+
+asio::awaitable<void> PodProxy::acceptLoop(Acceptor& acceptor, const char* role) {
+  auto self = shared_from_this();  // the proxy outlives its loops
+  const std::string_view kind(role);
+  while (acceptor.is_open()) {
+    boost::system::error_code ec;
+    tcp::socket socket =
+        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+    if (ec) {
+      logger()->warn("{}: accept on {} listener failed: {}", pod_.name, role, ec.message());
+      // Out of descriptors and similar: pause instead of spinning.
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (kind == "outbound") {
+      asio::co_spawn(io_, handleOutbound(std::move(socket)), asio::detached);
+    } else if (kind == "inbound") {
+      asio::co_spawn(io_, handleInbound(std::move(socket)), asio::detached);
+    } else {
+      refuseHbone(std::move(socket));
+    }
+  }
+}
+
+asio::awaitable<boost::system::error_code> PodProxy::connect(Socket& upstream,
+                                                             const tcp::endpoint& destination) {
+  asio::steady_timer deadline(io_, options_.connect_timeout);
+  bool timed_out = false;
+  deadline.async_wait([&upstream, &timed_out](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: the connect finished first
+    timed_out = true;
+    boost::system::error_code ignored;
+    upstream.cancel(ignored);
+  });
+  boost::system::error_code ec;
+  co_await upstream.async_connect(destination, asio::redirect_error(asio::use_awaitable, ec));
+  deadline.cancel();
+  if (timed_out) ec = asio::error::timed_out;
+  co_return ec;
+}
+
+asio::awaitable<void> PodProxy::relay(Socket& downstream, Socket& upstream, const char* direction,
+                                      const std::string& description) {
+  metrics_.active_connections.add(1);
+  const RelayResult result = co_await relayBothWays(downstream, upstream, options_.relay);
+  metrics_.active_connections.add(-1);
+  metrics_.bytes(direction, result.a_to_b, result.b_to_a);
+  const bool clean = result.end == RelayResult::End::kClosed;
+  metrics_.connection(direction, clean ? ConnectionResult::kRelayed : ConnectionResult::kError);
+  logger()->info("{} {}: {}", direction, description, result.describe());
+}
+
+asio::awaitable<void> PodProxy::handleOutbound(Socket downstream) {
+  auto self = shared_from_this();
+  const std::string source = peerOf(downstream);
+  absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
+  if (!original.ok()) {
+    logger()->warn("outbound {} {}: no original destination: {}", pod_.name, source,
+                   std::string(original.status().message()));
+    metrics_.connection("outbound", ConnectionResult::kNoRoute);
+    resetAndClose(downstream);
+    co_return;
+  }
+  const std::shared_ptr<const Snapshot> snapshot = store_.current();
+  absl::StatusOr<OutboundTarget> target = decideOutbound(*snapshot, *original, picker_);
+  if (!target.ok()) {
+    const bool no_config = absl::IsFailedPrecondition(target.status());
+    logger()->warn("outbound {} {} -> {} refused: {}", pod_.name, source, str(*original),
+                   std::string(target.status().message()));
+    metrics_.connection("outbound",
+                        no_config ? ConnectionResult::kNoConfig : ConnectionResult::kNoRoute);
+    resetAndClose(downstream);
+    co_return;
+  }
+  const std::string description =
+      absl::StrCat(pod_.name, " ", source, " -> ", str(*original), " ", target->describe());
+
+  absl::StatusOr<cni::UniqueFd> fd = outboundUpstreamSocket(*netns_, options_.mark);
+  if (!fd.ok()) {
+    logger()->error("outbound {}: cannot create a socket in the pod: {}", description,
+                    std::string(fd.status().message()));
+    metrics_.connection("outbound", ConnectionResult::kConnectFailed);
+    resetAndClose(downstream);
+    co_return;
+  }
+  Socket upstream(io_);
+  upstream.assign(tcp::v4(), fd->release());
+  if (boost::system::error_code ec = co_await connect(upstream, target->endpoint)) {
+    logger()->warn("outbound {}: connect failed: {}", description, ec.message());
+    metrics_.connection("outbound", ConnectionResult::kConnectFailed);
+    resetAndClose(downstream);
+    co_return;
+  }
+  co_await relay(downstream, upstream, "outbound", description);
+}
+
+asio::awaitable<void> PodProxy::handleInbound(Socket downstream) {
+  auto self = shared_from_this();
+  boost::system::error_code ec;
+  const tcp::endpoint peer = downstream.remote_endpoint(ec);
+  absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
+  if (ec || !original.ok()) {
+    logger()->warn("inbound {}: no peer or original destination", pod_.name);
+    metrics_.connection("inbound", ConnectionResult::kNoRoute);
+    resetAndClose(downstream);
+    co_return;
+  }
+  const std::string description = absl::StrCat(pod_.name, " ", str(peer), " -> ", str(*original));
+  // Without config the agent cannot know the pod's peer authentication mode: fail closed.
+  if (store_.current()->version() == 0) {
+    logger()->warn("inbound {} refused: no config from the control plane yet", description);
+    metrics_.connection("inbound", ConnectionResult::kNoConfig);
+    resetAndClose(downstream);
+    co_return;
+  }
+  absl::StatusOr<cni::UniqueFd> fd = inboundUpstreamSocket(*netns_, peer, options_.mark);
+  if (!fd.ok()) {
+    logger()->error("inbound {}: cannot create a socket in the pod: {}", description,
+                    std::string(fd.status().message()));
+    metrics_.connection("inbound", ConnectionResult::kConnectFailed);
+    resetAndClose(downstream);
+    co_return;
+  }
+  Socket upstream(io_);
+  upstream.assign(tcp::v4(), fd->release());
+  if (boost::system::error_code error = co_await connect(upstream, *original)) {
+    logger()->warn("inbound {}: connect failed: {}", description, error.message());
+    metrics_.connection("inbound", ConnectionResult::kConnectFailed);
+    resetAndClose(downstream);
+    co_return;
+  }
+  co_await relay(downstream, upstream, "inbound", description);
+}
+
+void PodProxy::refuseHbone(Socket downstream) {
+  logger()->warn("hbone {} from {} refused: this agent does not serve HBONE yet", pod_.name,
+                 peerOf(downstream));
+  metrics_.connection("hbone", ConnectionResult::kUnsupported);
+  resetAndClose(downstream);
+}
+
+}  // namespace ambit::agent

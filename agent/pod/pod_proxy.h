@@ -1,0 +1,74 @@
+// The listeners of one enrolled pod, opened inside the pod's network namespace while the agent
+// stays in its own: outbound 127.0.0.1:15001 (captured connections of the pod's apps), inbound
+// plaintext 0.0.0.0:15006 (captured connections to the pod from outside the mesh) and HBONE
+// 0.0.0.0:15008. Closing the listeners leaves connections in flight to finish on their own.
+#pragma once
+
+#include <utility>  // before asio: Boost 1.74 needs it
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "agent/admin/agent_metrics.h"
+#include "agent/netns/netns.h"
+#include "agent/relay/outbound.h"
+#include "agent/relay/relay.h"
+#include "agent/state/snapshot_store.h"
+
+namespace ambit::agent {
+
+struct PodProxyOptions {
+  uint16_t outbound_port = 15001;
+  uint16_t inbound_plaintext_port = 15006;
+  uint16_t hbone_port = 15008;
+  uint32_t mark = 0x539;
+  std::chrono::milliseconds connect_timeout{10000};
+  RelayOptions relay;
+};
+
+// Names a pod in logs: "namespace/name".
+struct PodLabel {
+  std::string uid;
+  std::string name;  // namespace/name
+};
+
+class PodProxy : public std::enable_shared_from_this<PodProxy> {
+ public:
+  PodProxy(boost::asio::io_context& io, std::shared_ptr<const Netns> netns, PodLabel pod,
+           const SnapshotStore& store, EndpointPicker& picker, AgentMetrics& metrics,
+           PodProxyOptions options);
+
+  // Opens every listener inside the pod's netns; on error none stays open.
+  absl::Status start();
+  void stop();
+
+ private:
+  using Acceptor = boost::asio::ip::tcp::acceptor;
+  using Socket = boost::asio::ip::tcp::socket;
+
+  absl::StatusOr<Acceptor> listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::awaitable<void> acceptLoop(Acceptor& acceptor, const char* role);
+  boost::asio::awaitable<void> handleOutbound(Socket downstream);
+  boost::asio::awaitable<void> handleInbound(Socket downstream);
+  void refuseHbone(Socket downstream);
+  // Connects `upstream` (already created in the pod's netns) with the connect timeout.
+  boost::asio::awaitable<boost::system::error_code> connect(
+      Socket& upstream, const boost::asio::ip::tcp::endpoint& destination);
+  boost::asio::awaitable<void> relay(Socket& downstream, Socket& upstream, const char* direction,
+                                     const std::string& description);
+
+  boost::asio::io_context& io_;
+  const std::shared_ptr<const Netns> netns_;
+  const PodLabel pod_;
+  const SnapshotStore& store_;
+  EndpointPicker& picker_;
+  AgentMetrics& metrics_;
+  const PodProxyOptions options_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+};
+
+}  // namespace ambit::agent
