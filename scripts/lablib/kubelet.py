@@ -117,6 +117,9 @@ def cni_call(state, pod, command):
         stderr = f"\n  plugin stderr: {p.stderr.strip()}" if p.stderr.strip() else ""
         raise LabError(f"CNI {command} for pod {pod['namespace']}/{pod['name']} failed "
                        f"(exit {p.returncode}): {detail}{stderr}")
+    if p.stderr.strip():
+        # A runtime logs what the plugin says on success too; warnings matter here.
+        warn(f"CNI {command} for pod {pod['namespace']}/{pod['name']}: {p.stderr.strip()}")
 
 
 def create_pod(state, namespace, name, template, owner=None, generate_name=None):
