@@ -2,13 +2,9 @@
 // when the helper goes away, including when an assertion fails. Needs root.
 #pragma once
 
-#include <dirent.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,28 +22,12 @@ inline absl::StatusOr<std::string> runHere(const std::vector<std::string>& argv,
   return runCommandIn(*self, argv, stdin_data);
 }
 
-// Deletes namespaces left behind by earlier test processes that died (their pid is gone).
-inline void sweepStaleNamespaces() {
-  DIR* dir = ::opendir("/run/netns");
-  if (dir == nullptr) return;
-  std::vector<std::string> stale;
-  while (dirent* entry = ::readdir(dir)) {
-    const std::string name = entry->d_name;
-    if (name.rfind("ambit-t-", 0) != 0) continue;
-    const long pid = std::strtol(name.c_str() + 8, nullptr, 10);
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) stale.push_back(name);
-  }
-  ::closedir(dir);
-  for (const auto& name : stale) (void)runHere({"ip", "netns", "del", name});
-}
-
 class TempNetns {
  public:
   TempNetns() {
     static std::atomic<int> counter{0};
-    if (counter == 0) sweepStaleNamespaces();
     name_ = "ambit-t-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-    (void)runHere({"ip", "netns", "del", name_});
+    (void)runHere({"ip", "netns", "del", name_});  // left by an earlier process with our pid
     auto added = runHere({"ip", "netns", "add", name_});
     INFO(added.status().ToString());
     REQUIRE(added.ok());
@@ -57,7 +37,13 @@ class TempNetns {
       FAIL(opened.status().ToString());
     }
     netns_.emplace(*std::move(opened));
-    run({"ip", "link", "set", "lo", "up"});
+    try {
+      run({"ip", "link", "set", "lo", "up"});
+    } catch (...) {  // the destructor does not run for a constructor that throws
+      netns_.reset();
+      (void)runHere({"ip", "netns", "del", name_});
+      throw;
+    }
   }
   ~TempNetns() {
     netns_.reset();
