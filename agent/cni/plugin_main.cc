@@ -295,6 +295,15 @@ int cmdAdd(const Environment& environment, const NetConf& conf) {
 int cmdDel(const Environment& environment, const NetConf& conf) {
   const std::string key = podKeyOf(environment);
   const PodRecords records(conf.pod_dir);
+  // A DEL repeated for an old sandbox of the pod (the runtime retries and garbage-collects DELs)
+  // must not undo the ADD of the pod's current sandbox.
+  if (const auto current = records.read(key);
+      current.ok() && current->container_id() != environment.container_id) {
+    logger()->info("pod {}/{}: DEL of container {}, but the pod now runs in {}; nothing to do",
+                   environment.pod_namespace, environment.pod_name, environment.container_id,
+                   current->container_id());
+    return 0;
+  }
   const absl::Status removed = records.remove(key);
   if (!removed.ok()) logger()->warn("{}", std::string(removed.message()));
 

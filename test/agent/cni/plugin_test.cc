@@ -261,6 +261,34 @@ TEST_CASE("DEL removes the record and tells the agent; twice is fine; CHECK then
   requireError(plugin.run("CHECK"), 3);
 }
 
+TEST_CASE("a late DEL of an old sandbox leaves the pod's current sandbox alone", "[cni][plugin]") {
+  Plugin plugin;
+  std::mutex mu;
+  int deletes = 0;
+  CniHandlers handlers;
+  handlers.on_add = [](const ambit::cni::v1::PodInfo&, UniqueFd) { return absl::OkStatus(); };
+  handlers.on_del = [&](const ambit::cni::v1::DelPod&) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++deletes;
+    return absl::OkStatus();
+  };
+  CniServer server(plugin.socketPath(), handlers);
+  REQUIRE(server.start().ok());
+
+  auto add = plugin.env("ADD");
+  add["CNI_CONTAINERID"] = "new-sandbox";
+  REQUIRE(plugin.run(add, plugin.config()).exit_code == 0);
+  auto del = plugin.env("DEL");
+  del["CNI_CONTAINERID"] = "old-sandbox";
+  CHECK(plugin.run(del, plugin.config()).exit_code == 0);
+
+  const auto record = plugin.records().read("8a6f-uid");
+  REQUIRE(record.ok());
+  CHECK(record->container_id() == "new-sandbox");
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(deletes == 0);
+}
+
 TEST_CASE("a pod without K8S_POD_UID is keyed by namespace/name", "[cni][plugin]") {
   Plugin plugin;
   auto env = plugin.env("ADD");
