@@ -47,12 +47,14 @@ PodProxy::PodProxy(asio::io_context& io, std::shared_ptr<const Netns> netns, Pod
       options_(std::move(options)) {}
 
 absl::StatusOr<PodProxy::Acceptor> PodProxy::listen(const tcp::endpoint& endpoint) {
-  AMBIT_ASSIGN_OR_RETURN(cni::UniqueFd fd,
-                         socketIn(*netns_, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const tcp protocol = endpoint.protocol();
+  AMBIT_ASSIGN_OR_RETURN(cni::UniqueFd fd, socketIn(*netns_, protocol.family(), SOCK_STREAM, 0));
   Acceptor acceptor(io_);
   boost::system::error_code ec;
-  acceptor.assign(tcp::v4(), fd.release(), ec);
+  acceptor.assign(protocol, fd.release(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  // One socket per family: original destinations are read per family.
+  if (!ec && protocol == tcp::v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
@@ -63,19 +65,33 @@ absl::StatusOr<PodProxy::Acceptor> PodProxy::listen(const tcp::endpoint& endpoin
 }
 
 absl::Status PodProxy::start() {
-  const std::pair<tcp::endpoint, const char*> listeners[] = {
-      {{asio::ip::make_address_v4("127.0.0.1"), options_.outbound_port}, "outbound"},
-      {{asio::ip::address_v4::any(), options_.inbound_plaintext_port}, "inbound"},
-      {{asio::ip::address_v4::any(), options_.hbone_port}, "hbone"},
+  struct Listener {
+    tcp::endpoint endpoint;
+    const char* role;
+    bool required;  // IPv6 listeners are skipped in a pod without IPv6
   };
-  std::vector<std::unique_ptr<Acceptor>> opened;
-  for (const auto& [endpoint, role] : listeners) {
-    AMBIT_ASSIGN_OR_RETURN(Acceptor acceptor, listen(endpoint));
-    opened.push_back(std::make_unique<Acceptor>(std::move(acceptor)));
+  const Listener listeners[] = {
+      {{asio::ip::address_v4::loopback(), options_.outbound_port}, "outbound", true},
+      {{asio::ip::address_v4::any(), options_.inbound_plaintext_port}, "inbound", true},
+      {{asio::ip::address_v4::any(), options_.hbone_port}, "hbone", true},
+      {{asio::ip::address_v6::loopback(), options_.outbound_port}, "outbound", false},
+      {{asio::ip::address_v6::any(), options_.inbound_plaintext_port}, "inbound", false},
+      {{asio::ip::address_v6::any(), options_.hbone_port}, "hbone", false},
+  };
+  std::vector<std::pair<std::unique_ptr<Acceptor>, const char*>> opened;
+  for (const Listener& listener : listeners) {
+    absl::StatusOr<Acceptor> acceptor = listen(listener.endpoint);
+    if (!acceptor.ok()) {
+      if (listener.required) return acceptor.status();
+      logger()->debug("{}: no IPv6 {} listener: {}", pod_.name, listener.role,
+                      std::string(acceptor.status().message()));
+      continue;
+    }
+    opened.emplace_back(std::make_unique<Acceptor>(std::move(*acceptor)), listener.role);
   }
-  acceptors_ = std::move(opened);
-  for (size_t i = 0; i < acceptors_.size(); ++i) {
-    asio::co_spawn(io_, acceptLoop(*acceptors_[i], listeners[i].second), asio::detached);
+  for (auto& [acceptor, role] : opened) {
+    asio::co_spawn(io_, acceptLoop(*acceptor, role), asio::detached);
+    acceptors_.push_back(std::move(acceptor));
   }
   return absl::OkStatus();
 }
@@ -165,7 +181,9 @@ asio::awaitable<void> PodProxy::handleOutbound(Socket downstream) {
   const std::string description =
       absl::StrCat(pod_.name, " ", source, " -> ", str(*original), " ", target->describe());
 
-  absl::StatusOr<cni::UniqueFd> fd = outboundUpstreamSocket(*netns_, options_.mark);
+  const tcp protocol = target->endpoint.protocol();
+  absl::StatusOr<cni::UniqueFd> fd =
+      outboundUpstreamSocket(*netns_, options_.mark, protocol.family());
   if (!fd.ok()) {
     logger()->error("outbound {}: cannot create a socket in the pod: {}", description,
                     std::string(fd.status().message()));
@@ -174,7 +192,7 @@ asio::awaitable<void> PodProxy::handleOutbound(Socket downstream) {
     co_return;
   }
   Socket upstream(io_);
-  upstream.assign(tcp::v4(), fd->release());
+  upstream.assign(protocol, fd->release());
   if (boost::system::error_code ec = co_await connect(upstream, target->endpoint)) {
     logger()->warn("outbound {}: connect failed: {}", description, ec.message());
     metrics_.connection("outbound", ConnectionResult::kConnectFailed);
@@ -196,6 +214,15 @@ asio::awaitable<void> PodProxy::handleInbound(Socket downstream) {
     co_return;
   }
   const std::string description = absl::StrCat(pod_.name, " ", str(peer), " -> ", str(*original));
+  // The agent's own ports are never a destination: relaying there would loop back to the agent.
+  const uint16_t port = original->port();
+  if (port == options_.outbound_port || port == options_.inbound_plaintext_port ||
+      port == options_.hbone_port) {
+    logger()->warn("inbound {} refused: the destination is an agent port", description);
+    metrics_.connection("inbound", ConnectionResult::kNoRoute);
+    resetAndClose(downstream);
+    co_return;
+  }
   // Without config the agent cannot know the pod's peer authentication mode: fail closed.
   if (store_.current()->version() == 0) {
     logger()->warn("inbound {} refused: no config from the control plane yet", description);
@@ -212,7 +239,7 @@ asio::awaitable<void> PodProxy::handleInbound(Socket downstream) {
     co_return;
   }
   Socket upstream(io_);
-  upstream.assign(tcp::v4(), fd->release());
+  upstream.assign(original->protocol(), fd->release());
   if (boost::system::error_code error = co_await connect(upstream, *original)) {
     logger()->warn("inbound {}: connect failed: {}", description, error.message());
     metrics_.connection("inbound", ConnectionResult::kConnectFailed);

@@ -1,7 +1,8 @@
 // The listeners of one enrolled pod, opened inside the pod's network namespace while the agent
 // stays in its own: outbound 127.0.0.1:15001 (captured connections of the pod's apps), inbound
 // plaintext 0.0.0.0:15006 (captured connections to the pod from outside the mesh) and HBONE
-// 0.0.0.0:15008. Closing the listeners leaves connections in flight to finish on their own.
+// 0.0.0.0:15008, each with an IPv6 twin when the pod has IPv6. Closing the listeners leaves
+// connections in flight to finish on their own.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74 needs it
