@@ -22,6 +22,7 @@ examples:
   scripts/lab apply -f samples/lab
   scripts/lab exec legacy/client -- curl -s http://echo.demo/
   scripts/lab status
+  scripts/lab restart agent-node1
   scripts/lab down"""
 
 
@@ -74,6 +75,15 @@ def parser():
     s.add_argument("kind", choices=["namespace", "ns"])
     s.add_argument("name")
     s.add_argument("labels", nargs="+", metavar="key=value|key-")
+
+    s = sub.add_parser("restart", help="restart the control plane or a node agent",
+                       description="Stops the component (SIGTERM, then SIGKILL after "
+                       f"{cluster.RESTART_GRACE:g} s) and starts it again with the same command "
+                       "line, network namespace, cgroup and log file (appended to), then waits "
+                       f"(at most {cluster.UP_TIMEOUT} s) until it is ready, as 'up' does. Pods "
+                       "keep running: a node agent re-reads the CNI plugin's pod records.")
+    s.add_argument("component", metavar="COMPONENT",
+                   help="'control' or 'agent-<node>' (e.g. agent-node1)")
     return p
 
 
@@ -88,6 +98,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("lab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. scripts/lab status | head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def remove_lock_file():
@@ -135,6 +148,11 @@ def cmd_delete(args):
 def cmd_label(args):
     with locked():
         cluster.label_namespace(load_state(), args.name, args.labels)
+
+
+def cmd_restart(args):
+    with locked():
+        cluster.restart(load_state(), args.component)
 
 
 def find_pod(state, ref):
@@ -319,4 +337,5 @@ def cmd_status(args):
 
 
 COMMANDS = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "apply": cmd_apply,
-            "delete": cmd_delete, "exec": cmd_exec, "logs": cmd_logs, "label": cmd_label}
+            "delete": cmd_delete, "exec": cmd_exec, "logs": cmd_logs, "label": cmd_label,
+            "restart": cmd_restart}

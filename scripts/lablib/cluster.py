@@ -13,6 +13,7 @@ from .base import (CONFIG_DIR, CONTROL_DEBUG_PORT, CONTROL_GRPC, CONTROL_STATE, 
                    save_state, tail, wait_until, warn, write_file)
 
 UP_TIMEOUT = 30
+RESTART_GRACE = 5  # seconds between SIGTERM and SIGKILL for restart
 
 
 # ---------------------------------------------------------------------------------------- up
@@ -167,6 +168,47 @@ def wait_for(what, checks, timeout=UP_TIMEOUT):
             raise LabError(f"{c[1]} not ready after {timeout} s (last answer: {last.get(c[1])}); "
                            f"last lines of {c[3]}:\n{tail(c[3])}")
         time.sleep(0.2)
+
+
+# ----------------------------------------------------------------------------------- restart
+
+def restart(state, component):
+    """Stops the control plane or one node agent and starts it again exactly as 'up' did (same
+    argv, netns, cgroup, environment; its log is appended to), then waits until it is ready."""
+    nodes = [n["name"] for n in state["nodes"]]
+    known = "'control'" + ("" if state["no_agents"] else
+                           ", " + ", ".join(f"'agent-{n}'" for n in nodes))
+    if component == "control":
+        rec, pid_key = state["control"], "pid"
+        netns, cgroup, argv, logfile = FABRIC_NS, cgroup_dir("control"), rec.get("argv"), \
+            rec.get("log", os.path.join(LOGS, "control.log"))
+        url = f"http://{FABRIC_IP}:{CONTROL_DEBUG_PORT}/ready"
+    elif component.startswith("agent-") and component[6:] in nodes:
+        if state["no_agents"]:
+            raise LabError(f"{component}: the lab runs no node agents (it was started with "
+                           "--no-agents)")
+        rec = next(n for n in state["nodes"] if n["name"] == component[6:])
+        pid_key = "agent_pid"
+        netns, cgroup, argv, logfile = rec["netns"], rec["cgroup"], rec.get("agent_argv"), \
+            rec["log"]
+        url = f"http://{rec['ip']}:{AGENT_READY_PORT}/healthz/ready"
+    else:
+        raise LabError(f"unknown component '{component}' (expected {known})")
+    if not argv:
+        raise LabError(f"{component}: the state file has no command line for it")
+    if not os.path.isdir(cgroup):
+        raise LabError(f"{component}: its cgroup {cgroup} is gone (run 'scripts/lab down' and "
+                       "'up' again)")
+    how = procs.stop(cgroup, RESTART_GRACE)
+    log(f"{component}: {how}" + (f" (pid {rec.get(pid_key)})" if how != "not running" else "")
+        + ("" if how != "killed" else f"; it ignored SIGTERM for {RESTART_GRACE} s"))
+    with open(logfile, "a") as f:
+        f.write(f"--- scripts/lab restart {component} at "
+                f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} ---\n")
+    rec[pid_key] = procs.start(netns, argv, cgroup, logfile, base_env())
+    save_state(state)
+    log(f"{component}: started, pid {rec[pid_key]}")
+    wait_for(f"{component} {url}", [(netns, url, rec[pid_key], logfile)])
 
 
 # -------------------------------------------------------------------------------------- down

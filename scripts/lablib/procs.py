@@ -56,6 +56,42 @@ def cgroup_pids(path):
     return pids
 
 
+def own_pids(path):
+    """The processes directly in cgroup path (not in its children)."""
+    try:
+        with open(os.path.join(path, "cgroup.procs")) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def stop(cgroup, grace=5.0):
+    """Stops one lab component: SIGTERM to every process directly in its cgroup (not in child
+    cgroups: a node's pods live below the node's cgroup), SIGKILL after `grace` seconds. Only processes in the cgroup are signalled, so a recycled pid is never hit.
+    Returns how it ended: "not running", "stopped" or "killed"."""
+    def running():
+        return [p for p in own_pids(cgroup) if alive(p)]
+
+    targets = running()
+    if not targets:
+        return "not running"
+    for p in targets:
+        try:
+            os.kill(p, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    if wait_until(lambda: not running(), grace):
+        return "stopped"
+    for p in running():
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if not wait_until(lambda: not running(), 5):
+        raise LabError(f"processes in {cgroup} survive SIGKILL: {running()}")
+    return "killed"
+
+
 def stop_cgroup(path, grace=3.0):
     """SIGTERM to every process under path, then cgroup.kill after `grace` seconds, then removes
     the cgroup directories bottom-up. Safe when path does not exist."""
