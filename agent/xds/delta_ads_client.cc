@@ -57,7 +57,11 @@ bool DeltaAdsClient::synced() const {
 
 DeltaAdsClient::Counters DeltaAdsClient::counters() const {
   std::lock_guard lock(mu_);
-  return counters_;
+  Counters out = counters_;
+  // A resumed stream may get no response at all when nothing changed, so "connected" is the
+  // channel's state while a stream is open, not the arrival of a response.
+  out.connected = context_ != nullptr && channel_->GetState(false) == GRPC_CHANNEL_READY;
+  return out;
 }
 
 void DeltaAdsClient::run() {
@@ -69,14 +73,16 @@ void DeltaAdsClient::run() {
       if (stopping_) return;
     }
     bool got_response = false;
+    const auto started = std::chrono::steady_clock::now();
     const grpc::Status status = runStream(got_response);
+    const bool lasted = std::chrono::steady_clock::now() - started > std::chrono::seconds(5);
     std::unique_lock lock(mu_);
-    counters_.connected = false;
     if (stopping_) return;
     counters_.last_error =
         absl::StrCat("stream ended: ", status.error_code(), " ", status.error_message());
-    // A stream that worked resets the backoff; a failing one doubles it, up to the cap.
-    if (got_response) backoff = options_.initial_backoff;
+    // A stream that worked (answered, or stayed up) resets the backoff; a failing one doubles
+    // it, up to the cap.
+    if (got_response || lasted) backoff = options_.initial_backoff;
     const double jitter = std::uniform_real_distribution<double>(0.8, 1.2)(random);
     const absl::Duration wait = backoff * jitter;
     logger()->warn("control plane stream to {} ended ({}: {}); reconnecting in {}", options_.target,
@@ -90,6 +96,10 @@ void DeltaAdsClient::run() {
 grpc::Status DeltaAdsClient::runStream(bool& got_response) {
   auto stub = discovery::AggregatedDiscoveryService::NewStub(channel_);
   grpc::ClientContext context;
+  // Wait for the channel to connect instead of failing at once while it is still in backoff
+  // from an earlier failure: gRPC's own reconnect (100 ms to 1 s) then finds a restarted
+  // control plane quickly.
+  context.set_wait_for_ready(true);
   std::map<std::string, std::map<std::string, std::string>> initial_versions;
   {
     std::lock_guard lock(mu_);
@@ -129,10 +139,6 @@ grpc::Status DeltaAdsClient::runStream(bool& got_response) {
   discovery::DeltaDiscoveryResponse response;
   while (stream->Read(&response)) {
     got_response = true;
-    {
-      std::lock_guard lock(mu_);
-      counters_.connected = true;
-    }
     discovery::DeltaDiscoveryRequest answer;
     answer.set_type_url(response.type_url());
     answer.set_response_nonce(response.nonce());
