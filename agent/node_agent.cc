@@ -90,7 +90,7 @@ absl::Status NodeAgent::init() {
     return absl::OkStatus();
   };
   handlers.on_del = [this](const ambit::cni::v1::DelPod& pod) {
-    pods_->deletePod(pod.uid());
+    pods_->deletePod(pod);
     return absl::OkStatus();
   };
   cni_ = std::make_unique<cni::CniServer>(options_.cni_socket, std::move(handlers));

@@ -49,7 +49,7 @@ class NodeAgent {
   http::Response ready() const;
 
   const NodeAgentOptions options_;
-  boost::asio::io_context io_;
+  boost::asio::io_context io_{1};  // one thread runs every pod's listeners and relays
   AgentMetrics metrics_;
   SnapshotStore store_;
   std::unique_ptr<Redirector> redirector_;

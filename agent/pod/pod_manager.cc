@@ -2,6 +2,7 @@
 
 #include <absl/strings/str_cat.h>
 
+#include "agent/cni/pod_records.h"
 #include "core/json/json_writer.h"
 #include "core/log.h"
 
@@ -15,6 +16,10 @@ std::shared_ptr<spdlog::logger> logger() { return log::get("pods"); }
 
 std::string podName(const ambit::cni::v1::PodInfo& info) {
   return absl::StrCat(info.namespace_(), "/", info.name());
+}
+
+std::string keyOf(const ambit::cni::v1::PodInfo& info) {
+  return cni::podKey(info.uid(), info.namespace_(), info.name(), info.container_id());
 }
 
 }  // namespace
@@ -32,7 +37,7 @@ void PodManager::addPod(const ambit::cni::v1::PodInfo& info, std::shared_ptr<con
   asio::post(io_, [this, info, netns = std::move(netns)] {
     {
       std::lock_guard lock(mu_);
-      Pod& pod = pods_[info.uid()];
+      Pod& pod = pods_[keyOf(info)];
       if (pod.proxy != nullptr && pod.netns->inode() != netns->inode()) {
         // The same pod in a new sandbox: the old listeners belong to a dead netns.
         pod.proxy->stop();
@@ -48,13 +53,19 @@ void PodManager::addPod(const ambit::cni::v1::PodInfo& info, std::shared_ptr<con
   });
 }
 
-void PodManager::deletePod(const std::string& uid) {
-  asio::post(io_, [this, uid] {
+void PodManager::deletePod(const ambit::cni::v1::DelPod& del) {
+  asio::post(io_, [this, del] {
     std::lock_guard lock(mu_);
-    auto it = pods_.find(uid);
+    auto it = pods_.find(cni::podKey(del.uid(), del.namespace_(), del.name(), del.container_id()));
     if (it == pods_.end()) return;
+    const std::string& current = it->second.info.container_id();
+    if (!del.container_id().empty() && !current.empty() && del.container_id() != current) {
+      logger()->info("pod {}: ignoring DEL of old sandbox {}", podName(it->second.info),
+                     del.container_id());
+      return;
+    }
     if (it->second.proxy != nullptr) it->second.proxy->stop();
-    logger()->info("pod {} ({}) removed from this node", podName(it->second.info), uid);
+    logger()->info("pod {} ({}) removed from this node", podName(it->second.info), it->first);
     pods_.erase(it);
     updateGauges();
   });
@@ -67,7 +78,7 @@ void PodManager::snapshotChanged() {
 void PodManager::shutdown() {
   asio::post(io_, [this] {
     std::lock_guard lock(mu_);
-    for (auto& [uid, pod] : pods_) {
+    for (auto& [key, pod] : pods_) {
       if (pod.proxy != nullptr) pod.proxy->stop();
       pod.proxy.reset();
     }
@@ -130,7 +141,7 @@ void PodManager::reconcile() {
   if (snapshot->version() == 0) return;
   bool failed = false;
   std::lock_guard lock(mu_);
-  for (auto& [uid, pod] : pods_) {
+  for (auto& [key, pod] : pods_) {
     const bool want = wantsCapture(pod, *snapshot);
     absl::Status status;
     if (want && pod.proxy == nullptr) {
@@ -165,7 +176,7 @@ void PodManager::scheduleRetry() {
 
 void PodManager::updateGauges() {
   int64_t enrolled = 0;
-  for (const auto& [uid, pod] : pods_) enrolled += pod.proxy != nullptr ? 1 : 0;
+  for (const auto& [key, pod] : pods_) enrolled += pod.proxy != nullptr ? 1 : 0;
   metrics_.enrolled_pods.set(enrolled);
   metrics_.known_pods.set(static_cast<int64_t>(pods_.size()));
 }
@@ -174,9 +185,9 @@ std::string PodManager::debugJson() const {
   std::lock_guard lock(mu_);
   json::Writer writer;
   writer.beginObject().key("pods").beginArray();
-  for (const auto& [uid, pod] : pods_) {
+  for (const auto& [key, pod] : pods_) {
     writer.beginObject();
-    writer.key("uid").value(uid);
+    writer.key("uid").value(pod.info.uid());
     writer.key("namespace").value(pod.info.namespace_());
     writer.key("name").value(pod.info.name());
     writer.key("ips").beginArray();

@@ -34,7 +34,9 @@ class PodManager {
 
   // Thread-safe: queue work on the io_context and return at once.
   void addPod(const ambit::cni::v1::PodInfo& pod, std::shared_ptr<const Netns> netns);
-  void deletePod(const std::string& uid);
+  // A DEL naming another container than the pod's current sandbox is a late DEL of an old one
+  // and changes nothing.
+  void deletePod(const ambit::cni::v1::DelPod& pod);
   void snapshotChanged();
 
   // Releases every pod's listeners (capture stays, so traffic fails closed while the agent is
@@ -70,7 +72,7 @@ class PodManager {
   bool retry_pending_ = false;
 
   mutable std::mutex mu_;            // guards pods_ against debugJson on the admin thread
-  std::map<std::string, Pod> pods_;  // by uid
+  std::map<std::string, Pod> pods_;  // by cni::podKey (the uid when known)
 };
 
 }  // namespace ambit::agent

@@ -147,6 +147,10 @@ asio::awaitable<boost::system::error_code> PodProxy::connect(Socket& upstream,
 
 asio::awaitable<void> PodProxy::relay(Socket& downstream, Socket& upstream, const char* direction,
                                       const std::string& description) {
+  // Bytes are forwarded as they arrive: Nagle's delay on either leg would stack on the app's own.
+  boost::system::error_code ignored;
+  downstream.set_option(tcp::no_delay(true), ignored);
+  upstream.set_option(tcp::no_delay(true), ignored);
   metrics_.active_connections.add(1);
   const RelayResult result = co_await relayBothWays(downstream, upstream, options_.relay);
   metrics_.active_connections.add(-1);
