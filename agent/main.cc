@@ -1,12 +1,10 @@
 // ambit-agent: the node agent. Enrolls this node's ambient pods, captures their TCP traffic and
 // relays it, with config from ambit-control.
-#include <cstdlib>
-#include <iostream>
-#include <map>
+#include <optional>
 #include <string>
-#include <vector>
 
 #include "agent/node_agent.h"
+#include "core/cli/flags.h"
 #include "core/log.h"
 
 namespace {
@@ -37,87 +35,31 @@ namespace and relays them, with config from ambit-control.
   -h, --help                     show this help
 )";
 
-int usageError(const std::string& message) {
-  std::cerr << "ambit-agent: " << message << "\n(see 'ambit-agent --help')\n";
-  return 2;
-}
-
-bool parseNumber(const std::string& text, long min, long max, long& out) {
-  char* end = nullptr;
-  out = std::strtol(text.c_str(), &end, 10);
-  return !text.empty() && *end == '\0' && out >= min && out <= max;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   ambit::agent::NodeAgentOptions options;
   std::string log_level = "info";
-  std::map<std::string, std::string*> strings = {
-      {"--node", &options.node},
-      {"--control-address", &options.control_address},
-      {"--control-ca", &options.control_ca_file},
-      {"--control-server-name", &options.control_server_name},
-      {"--token-file", &options.token_file},
-      {"--cni-socket", &options.cni_socket},
-      {"--pod-dir", &options.pod_dir},
-      {"--redirect", &options.redirect},
-      {"--admin-address", &options.admin_address},
-      {"--log-level", &log_level},
-  };
-  // name -> (min, max, setter)
-  struct NumberFlag {
-    long min;
-    long max;
-    std::function<void(long)> set;
-  };
-  std::map<std::string, NumberFlag> numbers = {
-      {"--metrics-port", {0, 65535, [&](long v) { options.metrics_port = uint16_t(v); }}},
-      {"--readiness-port", {0, 65535, [&](long v) { options.readiness_port = uint16_t(v); }}},
-      {"--connect-timeout-ms",
-       {1, 600000,
-        [&](long v) { options.pods.proxy.connect_timeout = std::chrono::milliseconds(v); }}},
-      {"--idle-timeout-s",
-       {1, 86400 * 7,
-        [&](long v) { options.pods.proxy.relay.idle_timeout = std::chrono::seconds(v); }}},
-  };
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::string value;
-    bool inline_value = false;
-    if (const size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-      inline_value = true;
-    }
-    if (flag == "-h" || flag == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (strings.count(flag) == 0 && numbers.count(flag) == 0) {
-      return usageError("unknown option " + args[i]);
-    }
-    if (!inline_value) {
-      if (i + 1 >= args.size()) return usageError(flag + " needs a value");
-      value = args[++i];
-    }
-    if (auto number = numbers.find(flag); number != numbers.end()) {
-      long parsed = 0;
-      if (!parseNumber(value, number->second.min, number->second.max, parsed)) {
-        return usageError(flag + " must be " + std::to_string(number->second.min) + ".." +
-                          std::to_string(number->second.max));
-      }
-      number->second.set(parsed);
-    } else {
-      *strings[flag] = value;
-    }
-  }
-  for (const char* required : {"--node", "--control-address", "--control-ca", "--token-file"}) {
-    if (strings[required]->empty()) return usageError(std::string(required) + " is required");
-  }
+  ambit::cli::Flags flags("ambit-agent", kUsage);
+  flags.text("--node", &options.node, /*required=*/true);
+  flags.text("--control-address", &options.control_address, /*required=*/true);
+  flags.text("--control-ca", &options.control_ca_file, /*required=*/true);
+  flags.text("--control-server-name", &options.control_server_name);
+  flags.text("--token-file", &options.token_file, /*required=*/true);
+  flags.text("--cni-socket", &options.cni_socket);
+  flags.text("--pod-dir", &options.pod_dir);
+  flags.text("--redirect", &options.redirect);
+  flags.text("--admin-address", &options.admin_address);
+  flags.text("--log-level", &log_level);
+  flags.number("--metrics-port", 0, 65535, [&](long v) { options.metrics_port = uint16_t(v); });
+  flags.number("--readiness-port", 0, 65535, [&](long v) { options.readiness_port = uint16_t(v); });
+  flags.number("--connect-timeout-ms", 1, 600000,
+               [&](long v) { options.pods.proxy.connect_timeout = std::chrono::milliseconds(v); });
+  flags.number("--idle-timeout-s", 1, 7 * 86400,
+               [&](long v) { options.pods.proxy.relay.idle_timeout = std::chrono::seconds(v); });
+  if (std::optional<int> exit_code = flags.parse(argc, argv)) return *exit_code;
   if (auto status = ambit::log::setLevel(log_level); !status.ok()) {
-    return usageError(std::string(status.message()));
+    return flags.usageError(std::string(status.message()));
   }
 
   auto log = ambit::log::get("agent");

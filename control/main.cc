@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "control/control_plane.h"
+#include "core/cli/flags.h"
 #include "core/log.h"
 
 namespace {
@@ -33,67 +34,28 @@ Options:
   -h, --help                     show this help
 )";
 
-int usageError(const std::string& message) {
-  std::cerr << "ambit-control: " << message << "\n(see 'ambit-control --help')\n";
-  return 2;
-}
-
-bool parseNumber(const std::string& text, long min, long max, long& out) {
-  char* end = nullptr;
-  out = std::strtol(text.c_str(), &end, 10);
-  return !text.empty() && *end == '\0' && out >= min && out <= max;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   ambit::control::ControlPlaneOptions options;
   std::string log_level = "info";
-  std::map<std::string, std::string*> strings = {
-      {"--config-dir", &options.config_dir},
-      {"--state-dir", &options.state_dir},
-      {"--tokens", &options.tokens_file},
-      {"--cacerts", &options.cacerts_dir},
-      {"--grpc-address", &options.grpc_address},
-      {"--plaintext-grpc-address", &options.plaintext_grpc_address},
-      {"--debug-address", &options.debug_address},
-      {"--trust-domain", &options.translation.trust_domain},
-      {"--log-level", &log_level},
-  };
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::string value;
-    bool inline_value = false;
-    if (const size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-      inline_value = true;
-    }
-    if (flag == "-h" || flag == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    const bool known = strings.count(flag) > 0 || flag == "--debug-port" || flag == "--debounce-ms";
-    if (!known) return usageError("unknown option " + args[i]);
-    if (!inline_value) {
-      if (i + 1 >= args.size()) return usageError(flag + " needs a value");
-      value = args[++i];
-    }
-    long number = 0;
-    if (flag == "--debug-port") {
-      if (!parseNumber(value, 0, 65535, number)) return usageError("--debug-port must be 0..65535");
-      options.debug_port = static_cast<uint16_t>(number);
-    } else if (flag == "--debounce-ms") {
-      if (!parseNumber(value, 0, 60000, number))
-        return usageError("--debounce-ms must be 0..60000");
-      options.debounce = std::chrono::milliseconds(number);
-    } else {
-      *strings[flag] = value;
-    }
-  }
+  ambit::cli::Flags flags("ambit-control", kUsage);
+  flags.text("--config-dir", &options.config_dir);
+  flags.text("--state-dir", &options.state_dir);
+  flags.text("--tokens", &options.tokens_file);
+  flags.text("--cacerts", &options.cacerts_dir);
+  flags.text("--grpc-address", &options.grpc_address);
+  flags.text("--plaintext-grpc-address", &options.plaintext_grpc_address);
+  flags.text("--debug-address", &options.debug_address);
+  flags.text("--trust-domain", &options.translation.trust_domain);
+  flags.text("--log-level", &log_level);
+  flags.number("--debug-port", 0, 65535,
+               [&](long v) { options.debug_port = static_cast<uint16_t>(v); });
+  flags.number("--debounce-ms", 0, 60000,
+               [&](long v) { options.debounce = std::chrono::milliseconds(v); });
+  if (std::optional<int> exit_code = flags.parse(argc, argv)) return *exit_code;
   if (auto status = ambit::log::setLevel(log_level); !status.ok()) {
-    return usageError(std::string(status.message()));
+    return flags.usageError(std::string(status.message()));
   }
 
   // Signals are taken synchronously by this thread; every other thread inherits the mask.

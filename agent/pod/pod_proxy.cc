@@ -160,50 +160,56 @@ asio::awaitable<void> PodProxy::relay(Socket& downstream, Socket& upstream, cons
   logger()->info("{} {}: {}", direction, description, result.describe());
 }
 
+void PodProxy::refuse(Socket& downstream, const char* direction, ConnectionResult result,
+                      const std::string& why) {
+  logger()->warn("{} {} refused: {}", direction, pod_.name, why);
+  metrics_.connection(direction, result);
+  resetAndClose(downstream);
+}
+
+asio::awaitable<void> PodProxy::connectAndRelay(Socket downstream,
+                                                absl::StatusOr<cni::UniqueFd> upstream_fd,
+                                                tcp::endpoint destination, const char* direction,
+                                                std::string connection) {
+  if (!upstream_fd.ok()) {
+    refuse(downstream, direction, ConnectionResult::kConnectFailed,
+           absl::StrCat(connection,
+                        ": cannot create a socket in the pod: ", upstream_fd.status().message()));
+    co_return;
+  }
+  Socket upstream(io_);
+  upstream.assign(destination.protocol(), upstream_fd->release());
+  if (boost::system::error_code ec = co_await connect(upstream, destination)) {
+    refuse(downstream, direction, ConnectionResult::kConnectFailed,
+           absl::StrCat(connection, ": connect failed: ", ec.message()));
+    co_return;
+  }
+  co_await relay(downstream, upstream, direction, absl::StrCat(pod_.name, " ", connection));
+}
+
 asio::awaitable<void> PodProxy::handleOutbound(Socket downstream) {
   auto self = shared_from_this();
   const std::string source = peerOf(downstream);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
   if (!original.ok()) {
-    logger()->warn("outbound {} {}: no original destination: {}", pod_.name, source,
-                   std::string(original.status().message()));
-    metrics_.connection("outbound", ConnectionResult::kNoRoute);
-    resetAndClose(downstream);
+    refuse(downstream, "outbound", ConnectionResult::kNoRoute,
+           absl::StrCat(source, ": no original destination: ", original.status().message()));
     co_return;
   }
   const std::shared_ptr<const Snapshot> snapshot = store_.current();
   absl::StatusOr<OutboundTarget> target = decideOutbound(*snapshot, *original, picker_);
   if (!target.ok()) {
-    const bool no_config = absl::IsFailedPrecondition(target.status());
-    logger()->warn("outbound {} {} -> {} refused: {}", pod_.name, source, str(*original),
-                   std::string(target.status().message()));
-    metrics_.connection("outbound",
-                        no_config ? ConnectionResult::kNoConfig : ConnectionResult::kNoRoute);
-    resetAndClose(downstream);
+    refuse(downstream, "outbound",
+           absl::IsFailedPrecondition(target.status()) ? ConnectionResult::kNoConfig
+                                                       : ConnectionResult::kNoRoute,
+           absl::StrCat(source, " -> ", str(*original), ": ", target.status().message()));
     co_return;
   }
-  const std::string description =
-      absl::StrCat(pod_.name, " ", source, " -> ", str(*original), " ", target->describe());
-
-  const tcp protocol = target->endpoint.protocol();
-  absl::StatusOr<cni::UniqueFd> fd =
-      outboundUpstreamSocket(*netns_, options_.mark, protocol.family());
-  if (!fd.ok()) {
-    logger()->error("outbound {}: cannot create a socket in the pod: {}", description,
-                    std::string(fd.status().message()));
-    metrics_.connection("outbound", ConnectionResult::kConnectFailed);
-    resetAndClose(downstream);
-    co_return;
-  }
-  Socket upstream(io_);
-  upstream.assign(protocol, fd->release());
-  if (boost::system::error_code ec = co_await connect(upstream, target->endpoint)) {
-    logger()->warn("outbound {}: connect failed: {}", description, ec.message());
-    metrics_.connection("outbound", ConnectionResult::kConnectFailed);
-    resetAndClose(downstream);
-    co_return;
-  }
-  co_await relay(downstream, upstream, "outbound", description);
+  const tcp::endpoint destination = target->endpoint;
+  co_await connectAndRelay(
+      std::move(downstream),
+      outboundUpstreamSocket(*netns_, options_.mark, destination.protocol().family()), destination,
+      "outbound", absl::StrCat(source, " -> ", str(*original), " ", target->describe()));
 }
 
 asio::awaitable<void> PodProxy::handleInbound(Socket downstream) {
@@ -212,52 +218,32 @@ asio::awaitable<void> PodProxy::handleInbound(Socket downstream) {
   const tcp::endpoint peer = downstream.remote_endpoint(ec);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
   if (ec || !original.ok()) {
-    logger()->warn("inbound {}: no peer or original destination", pod_.name);
-    metrics_.connection("inbound", ConnectionResult::kNoRoute);
-    resetAndClose(downstream);
+    refuse(downstream, "inbound", ConnectionResult::kNoRoute, "no peer or original destination");
     co_return;
   }
-  const std::string description = absl::StrCat(pod_.name, " ", str(peer), " -> ", str(*original));
+  const std::string connection = absl::StrCat(str(peer), " -> ", str(*original));
   // The agent's own ports are never a destination: relaying there would loop back to the agent.
   const uint16_t port = original->port();
   if (port == options_.outbound_port || port == options_.inbound_plaintext_port ||
       port == options_.hbone_port) {
-    logger()->warn("inbound {} refused: the destination is an agent port", description);
-    metrics_.connection("inbound", ConnectionResult::kNoRoute);
-    resetAndClose(downstream);
+    refuse(downstream, "inbound", ConnectionResult::kNoRoute,
+           absl::StrCat(connection, ": the destination is an agent port"));
     co_return;
   }
   // Without config the agent cannot know the pod's peer authentication mode: fail closed.
   if (store_.current()->version() == 0) {
-    logger()->warn("inbound {} refused: no config from the control plane yet", description);
-    metrics_.connection("inbound", ConnectionResult::kNoConfig);
-    resetAndClose(downstream);
+    refuse(downstream, "inbound", ConnectionResult::kNoConfig,
+           absl::StrCat(connection, ": no config from the control plane yet"));
     co_return;
   }
-  absl::StatusOr<cni::UniqueFd> fd = inboundUpstreamSocket(*netns_, peer, options_.mark);
-  if (!fd.ok()) {
-    logger()->error("inbound {}: cannot create a socket in the pod: {}", description,
-                    std::string(fd.status().message()));
-    metrics_.connection("inbound", ConnectionResult::kConnectFailed);
-    resetAndClose(downstream);
-    co_return;
-  }
-  Socket upstream(io_);
-  upstream.assign(original->protocol(), fd->release());
-  if (boost::system::error_code error = co_await connect(upstream, *original)) {
-    logger()->warn("inbound {}: connect failed: {}", description, error.message());
-    metrics_.connection("inbound", ConnectionResult::kConnectFailed);
-    resetAndClose(downstream);
-    co_return;
-  }
-  co_await relay(downstream, upstream, "inbound", description);
+  co_await connectAndRelay(std::move(downstream),
+                           inboundUpstreamSocket(*netns_, peer, options_.mark), *original,
+                           "inbound", connection);
 }
 
 void PodProxy::refuseHbone(Socket downstream) {
-  logger()->warn("hbone {} from {} refused: this agent does not serve HBONE yet", pod_.name,
-                 peerOf(downstream));
-  metrics_.connection("hbone", ConnectionResult::kUnsupported);
-  resetAndClose(downstream);
+  refuse(downstream, "hbone", ConnectionResult::kUnsupported,
+         absl::StrCat(peerOf(downstream), ": this agent does not serve HBONE yet"));
 }
 
 }  // namespace ambit::agent

@@ -56,6 +56,14 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   boost::asio::awaitable<void> handleOutbound(Socket downstream);
   boost::asio::awaitable<void> handleInbound(Socket downstream);
   void refuseHbone(Socket downstream);
+  // Logs why, counts it and resets the connection.
+  void refuse(Socket& downstream, const char* direction, ConnectionResult result,
+              const std::string& why);
+  // Connects a socket made in the pod's netns to `destination` and relays; refuses on failure.
+  boost::asio::awaitable<void> connectAndRelay(Socket downstream,
+                                               absl::StatusOr<cni::UniqueFd> upstream_fd,
+                                               boost::asio::ip::tcp::endpoint destination,
+                                               const char* direction, std::string connection);
   // Connects `upstream` (already created in the pod's netns) with the connect timeout.
   boost::asio::awaitable<boost::system::error_code> connect(
       Socket& upstream, const boost::asio::ip::tcp::endpoint& destination);
