@@ -49,6 +49,10 @@ void PodManager::addPod(const ambit::cni::v1::PodInfo& info, std::shared_ptr<con
       pod.error.clear();
     }
     logger()->info("pod {} ({}) reported on this node", podName(info), info.uid());
+    {
+      std::lock_guard lock(mu_);
+      updateGauges();
+    }
     reconcile();
   });
 }

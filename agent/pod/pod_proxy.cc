@@ -90,7 +90,7 @@ absl::Status PodProxy::start() {
     opened.emplace_back(std::make_unique<Acceptor>(std::move(*acceptor)), listener.role);
   }
   for (auto& [acceptor, role] : opened) {
-    asio::co_spawn(io_, acceptLoop(*acceptor, role), asio::detached);
+    asio::co_spawn(io_, acceptLoop(shared_from_this(), *acceptor, role), asio::detached);
     acceptors_.push_back(std::move(acceptor));
   }
   return absl::OkStatus();
@@ -103,8 +103,8 @@ void PodProxy::stop() {
   }
 }
 
-asio::awaitable<void> PodProxy::acceptLoop(Acceptor& acceptor, const char* role) {
-  auto self = shared_from_this();  // the proxy outlives its loops
+asio::awaitable<void> PodProxy::acceptLoop(std::shared_ptr<PodProxy> self, Acceptor& acceptor,
+                                           const char* role) {
   const std::string_view kind(role);
   while (acceptor.is_open()) {
     boost::system::error_code ec;
@@ -119,9 +119,9 @@ asio::awaitable<void> PodProxy::acceptLoop(Acceptor& acceptor, const char* role)
       continue;
     }
     if (kind == "outbound") {
-      asio::co_spawn(io_, handleOutbound(std::move(socket)), asio::detached);
+      asio::co_spawn(io_, handleOutbound(self, std::move(socket)), asio::detached);
     } else if (kind == "inbound") {
-      asio::co_spawn(io_, handleInbound(std::move(socket)), asio::detached);
+      asio::co_spawn(io_, handleInbound(self, std::move(socket)), asio::detached);
     } else {
       refuseHbone(std::move(socket));
     }
@@ -187,8 +187,7 @@ asio::awaitable<void> PodProxy::connectAndRelay(Socket downstream,
   co_await relay(downstream, upstream, direction, absl::StrCat(pod_.name, " ", connection));
 }
 
-asio::awaitable<void> PodProxy::handleOutbound(Socket downstream) {
-  auto self = shared_from_this();
+asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, Socket downstream) {
   const std::string source = peerOf(downstream);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
   if (!original.ok()) {
@@ -212,8 +211,7 @@ asio::awaitable<void> PodProxy::handleOutbound(Socket downstream) {
       "outbound", absl::StrCat(source, " -> ", str(*original), " ", target->describe()));
 }
 
-asio::awaitable<void> PodProxy::handleInbound(Socket downstream) {
-  auto self = shared_from_this();
+asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket downstream) {
   boost::system::error_code ec;
   const tcp::endpoint peer = downstream.remote_endpoint(ec);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());

@@ -52,9 +52,12 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   using Socket = boost::asio::ip::tcp::socket;
 
   absl::StatusOr<Acceptor> listen(const boost::asio::ip::tcp::endpoint& endpoint);
-  boost::asio::awaitable<void> acceptLoop(Acceptor& acceptor, const char* role);
-  boost::asio::awaitable<void> handleOutbound(Socket downstream);
-  boost::asio::awaitable<void> handleInbound(Socket downstream);
+  // Each coroutine takes the proxy's owner as a parameter, so the proxy lives as long as any of
+  // them, even one that has not started yet.
+  boost::asio::awaitable<void> acceptLoop(std::shared_ptr<PodProxy> self, Acceptor& acceptor,
+                                          const char* role);
+  boost::asio::awaitable<void> handleOutbound(std::shared_ptr<PodProxy> self, Socket downstream);
+  boost::asio::awaitable<void> handleInbound(std::shared_ptr<PodProxy> self, Socket downstream);
   void refuseHbone(Socket downstream);
   // Logs why, counts it and resets the connection.
   void refuse(Socket& downstream, const char* direction, ConnectionResult result,
