@@ -210,7 +210,9 @@ def cgroup2_root():
 
 def host_snapshot():
     """What the lab must leave unchanged in the root namespace."""
-    return {"ip route": run(["ip", "route"]).stdout,
+    links = run(["ip", "-o", "link", "show"]).stdout.splitlines()
+    return {"ip link names": sorted(line.split(":")[1].strip() for line in links if ":" in line),
+            "ip route": run(["ip", "route"]).stdout,
             "ip -6 route": run(["ip", "-6", "route"], check=False).stdout,
             "nft list ruleset": run(["nft", "list", "ruleset"]).stdout}
 
