@@ -14,6 +14,7 @@
 #include "control/cluster_identity_directory.h"
 #include "control/debug/debug_endpoints.h"
 #include "control/source/directory_source.h"
+#include "control/translate/snapshot.h"
 #include "control/translate/translator.h"
 #include "control/translate/waypoint_config.h"
 #include "control/translate/waypoints.h"
@@ -68,18 +69,6 @@ void addWaypointConfig(const std::vector<config::Object>& objects,
   }
 }
 
-std::shared_ptr<xds::Snapshot> snapshotOf(const translate::Translation& translation) {
-  auto snapshot = std::make_shared<xds::Snapshot>();
-  auto& addresses = snapshot->types[xds::kAddressType];
-  for (const auto& a : translation.addresses)
-    addresses[a.name] = xds::makeResource(a.name, a.address);
-  auto& authorizations = snapshot->types[xds::kAuthorizationType];
-  for (const auto& a : translation.authorizations) {
-    authorizations[a.name] = xds::makeResource(a.name, a.authorization);
-  }
-  return snapshot;
-}
-
 }  // namespace
 
 struct ControlPlane::Impl {
@@ -122,7 +111,7 @@ struct ControlPlane::Impl {
     for (const translate::Note& note : translation.notes) {
       log->info("translation: {}", note.format());
     }
-    auto snapshot = snapshotOf(translation);
+    auto snapshot = std::make_shared<xds::Snapshot>(translate::snapshotOf(translation));
     auto access = std::make_shared<WaypointAccess>();
     addWaypointConfig(state->objects, options.translation, *snapshot, *access, log);
     {

@@ -5,6 +5,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "core/config/validate/common.h"
+#include "core/config/validate/failover.h"
 #include "core/config/validate/kinds.h"
 
 namespace ambit::config::validate {
@@ -97,24 +98,7 @@ void checkZoneAware(const net::ZoneAwareLoadBalancerSetting& lb, bool has_outlie
                                 "; zone-aware balancing orders regions and zones itself"));
     }
   }
-  if ((lb.failover_size() > 0 || lb.failover_priority_size() > 0) && !has_outlier) {
-    issues.warning(path, "failover takes effect only with outlierDetection set");
-  }
-  for (int i = 0; i < lb.failover_size(); ++i) {
-    const auto& f = lb.failover(i);
-    const std::string fp = item(field(path, "failover"), static_cast<size_t>(i));
-    if (f.from() == f.to()) {
-      issues.error(fp, absl::StrCat("failover from and to must be different regions, both are ",
-                                    q(f.from())));
-    }
-    for (const std::string* region : {&f.from(), &f.to()}) {
-      if (region->find('/') != std::string::npos || region->find('*') != std::string::npos) {
-        issues.error(
-            field(fp, region == &f.from() ? "from" : "to"),
-            absl::StrCat("failover names regions only (no \"/\" or \"*\"), got ", q(*region)));
-      }
-    }
-  }
+  checkFailover(lb.failover(), lb.failover_priority_size() > 0, has_outlier, path, issues);
 }
 
 void checkLoadBalancer(const net::LoadBalancerSettings& lb, bool has_outlier,

@@ -6,6 +6,7 @@
 #include <absl/strings/str_split.h>
 
 #include "core/config/validate/common.h"
+#include "core/config/validate/failover.h"
 #include "core/config/validate/kinds.h"
 
 namespace ambit::config::validate {
@@ -174,25 +175,8 @@ void validateLocalityLb(const net::LocalityLoadBalancerSetting& lb, bool has_out
       issues.error(field(dp, "to"), absl::StrCat("locality weights must sum to 100, got ", total));
     }
   }
-  if ((lb.failover_size() > 0 || lb.failover_priority_size() > 0) && !has_outlier_detection) {
-    issues.warning(path, "failover takes effect only with outlierDetection set");
-  }
-  for (int i = 0; i < lb.failover_size(); ++i) {
-    const auto& f = lb.failover(i);
-    const std::string fp = item(field(path, "failover"), static_cast<size_t>(i));
-    if (f.from() == f.to()) {
-      issues.error(fp, absl::StrCat("failover from and to must be different regions, both are ",
-                                    q(f.from())));
-    }
-    for (const std::string* region : {&f.from(), &f.to()}) {
-      const std::string at = field(fp, region == &f.from() ? "from" : "to");
-      if (region->find('/') != std::string::npos) {
-        issues.error(at, absl::StrCat("failover names regions only, got ", q(*region)));
-      } else if (region->find('*') != std::string::npos) {
-        issues.error(at, absl::StrCat("failover regions cannot contain \"*\", got ", q(*region)));
-      }
-    }
-  }
+  checkFailover(lb.failover(), lb.failover_priority_size() > 0, has_outlier_detection, path,
+                issues);
 }
 
 void validateClientTls(const net::ClientTLSSettings& tls, const std::string& path, Issues& issues) {

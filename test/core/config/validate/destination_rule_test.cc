@@ -215,9 +215,9 @@ TEST_CASE("destination rule load balancing", "[validate][destination-rule]") {
         "error spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failover[0]: failover from and "
         "to must be different regions, both are \"a/b\"",
         "error spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failover[0].from: failover "
-        "names regions only (no \"/\" or \"*\"), got \"a/b\"",
+        "names regions only, got \"a/b\"",
         "error spec.trafficPolicy.loadBalancer.zoneAwareLbSetting.failover[0].to: failover names "
-        "regions only (no \"/\" or \"*\"), got \"a/b\""}},
+        "regions only, got \"a/b\""}},
       {lb + "    warmup: {minimumPercent: 120, aggression: 0}",
        {"error spec.trafficPolicy.loadBalancer.warmup.duration: duration is required",
         "error spec.trafficPolicy.loadBalancer.warmup.minimumPercent: minimumPercent must be "
