@@ -58,7 +58,8 @@ absl::Status NodeAgent::init() {
 
   PodManagerOptions pod_options = options_.pods;
   pod_options.node = options_.node;
-  pods_ = std::make_unique<PodManager>(io_, pod_options, *redirector_, store_, metrics_);
+  pods_ =
+      std::make_unique<PodManager>(enrollment_, io_, pod_options, *redirector_, store_, metrics_);
   store_.subscribe([this](const std::shared_ptr<const Snapshot>& snapshot) {
     metrics_.snapshot_workloads.set(static_cast<int64_t>(snapshot->workloadCount()));
     metrics_.snapshot_services.set(static_cast<int64_t>(snapshot->serviceCount()));
@@ -175,8 +176,10 @@ void NodeAgent::run() {
     logger()->info("signal {}: shutting down", signal);
     stop();
   });
-  // Work guard: the io_context runs until stop(), even with no pods.
+  // Work guards: both io_contexts run until stop(), even with no pods.
   auto guard = asio::make_work_guard(io_);
+  auto enrollment_guard = asio::make_work_guard(enrollment_);
+  std::thread enrollment_thread([this] { enrollment_.run(); });
   metrics_server_->start();
   readiness_server_->start();
   rediscoverPods();
@@ -184,6 +187,8 @@ void NodeAgent::run() {
   logger()->info("node agent for {} running: control plane {}, {} capture, CNI socket {}",
                  options_.node, options_.control_address, redirector_->name(), options_.cni_socket);
   io_.run();
+  enrollment_.stop();
+  enrollment_thread.join();
 }
 
 void NodeAgent::stop() {

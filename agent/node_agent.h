@@ -1,11 +1,12 @@
 // ambit-agent's wiring: the control plane stream, the snapshot store, the CNI server, the pods
-// and the admin endpoints, run on one io_context.
+// and the admin endpoints. Relays run on one io_context and thread, enrollment on another.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74 needs it
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <boost/asio.hpp>
 
@@ -49,7 +50,8 @@ class NodeAgent {
   http::Response ready() const;
 
   const NodeAgentOptions options_;
-  boost::asio::io_context io_{1};  // one thread runs every pod's listeners and relays
+  boost::asio::io_context io_{1};          // one thread runs every pod's listeners and relays
+  boost::asio::io_context enrollment_{1};  // one thread enrolls and releases pods
   AgentMetrics metrics_;
   SnapshotStore store_;
   std::unique_ptr<Redirector> redirector_;

@@ -24,14 +24,15 @@ std::string keyOf(const ambit::cni::v1::PodInfo& info) {
 
 }  // namespace
 
-PodManager::PodManager(asio::io_context& io, PodManagerOptions options, Redirector& redirector,
-                       SnapshotStore& store, AgentMetrics& metrics)
-    : io_(io),
+PodManager::PodManager(asio::io_context& control, asio::io_context& data, PodManagerOptions options,
+                       Redirector& redirector, SnapshotStore& store, AgentMetrics& metrics)
+    : io_(control),
+      data_(data),
       options_(std::move(options)),
       redirector_(redirector),
       store_(store),
       metrics_(metrics),
-      retry_(io) {}
+      retry_(control) {}
 
 void PodManager::addPod(const ambit::cni::v1::PodInfo& info, std::shared_ptr<const Netns> netns) {
   asio::post(io_, [this, info, netns = std::move(netns)] {
@@ -111,7 +112,7 @@ bool PodManager::wantsCapture(const Pod& pod, const Snapshot& snapshot) const {
 
 absl::Status PodManager::enroll(Pod& pod) {
   auto proxy =
-      std::make_shared<PodProxy>(io_, pod.netns, PodLabel{pod.info.uid(), podName(pod.info)},
+      std::make_shared<PodProxy>(data_, pod.netns, PodLabel{pod.info.uid(), podName(pod.info)},
                                  store_, picker_, metrics_, options_.proxy);
   // Listeners first, then capture: captured traffic never meets a closed port.
   AMBIT_RETURN_IF_ERROR(proxy->start());

@@ -2,7 +2,8 @@
 // listeners in step with the control plane's view. A pod is enrolled when the CNI plugin has
 // reported it on this node and its workload in the snapshot is captured (tunnel protocol HBONE,
 // which the control plane sets from the istio.io/dataplane-mode label). Label changes enroll and
-// release pods without restarting them. Every change runs on the agent's io_context.
+// release pods without restarting them. Enrollment runs on its own io_context (`control`), so a
+// slow capture command never stalls the relays, which run on `data`.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74 needs it
@@ -29,8 +30,9 @@ struct PodManagerOptions {
 
 class PodManager {
  public:
-  PodManager(boost::asio::io_context& io, PodManagerOptions options, Redirector& redirector,
-             SnapshotStore& store, AgentMetrics& metrics);
+  PodManager(boost::asio::io_context& control, boost::asio::io_context& data,
+             PodManagerOptions options, Redirector& redirector, SnapshotStore& store,
+             AgentMetrics& metrics);
 
   // Thread-safe: queue work on the io_context and return at once.
   void addPod(const ambit::cni::v1::PodInfo& pod, std::shared_ptr<const Netns> netns);
@@ -62,7 +64,8 @@ class PodManager {
   void scheduleRetry();
   void updateGauges();
 
-  boost::asio::io_context& io_;
+  boost::asio::io_context& io_;    // enrollment work and the retry timer
+  boost::asio::io_context& data_;  // the pods' listeners and relays
   const PodManagerOptions options_;
   Redirector& redirector_;
   SnapshotStore& store_;

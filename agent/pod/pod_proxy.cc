@@ -97,10 +97,13 @@ absl::Status PodProxy::start() {
 }
 
 void PodProxy::stop() {
-  for (auto& acceptor : acceptors_) {
-    boost::system::error_code ignored;
-    acceptor->close(ignored);
-  }
+  // Acceptors belong to the io_context's thread; close them there.
+  asio::post(io_, [self = shared_from_this()] {
+    for (auto& acceptor : self->acceptors_) {
+      boost::system::error_code ignored;
+      acceptor->close(ignored);
+    }
+  });
 }
 
 asio::awaitable<void> PodProxy::acceptLoop(std::shared_ptr<PodProxy> self, Acceptor& acceptor,

@@ -43,8 +43,10 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
            const SnapshotStore& store, EndpointPicker& picker, AgentMetrics& metrics,
            PodProxyOptions options);
 
-  // Opens every listener inside the pod's netns; on error none stays open.
+  // Opens every listener inside the pod's netns; on error none stays open. Call before the
+  // listeners are used, from any thread.
   absl::Status start();
+  // Closes the listeners on the io_context's thread; thread-safe.
   void stop();
 
  private:

@@ -64,7 +64,7 @@ struct Harness {
     options.proxy.inbound_plaintext_port = 0;
     options.proxy.hbone_port = 0;
     options.retry_interval = 50ms;
-    manager = std::make_unique<PodManager>(io, options, redirector, store, metrics);
+    manager = std::make_unique<PodManager>(io, io, options, redirector, store, metrics);
     store.subscribe([this](const auto&) { manager->snapshotChanged(); });
   }
   ~Harness() {
