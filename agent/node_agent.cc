@@ -83,6 +83,7 @@ absl::Status NodeAgent::init() {
       [this](const std::string& type_url, const xds::ResourceMap& resources) {
         metrics_.xds_acks.inc();
         if (type_url == xds::kAddressType) onAddresses(resources);
+        if (type_url == xds::kAuthorizationType) onPolicies(resources);
       });
 
   cni::CniHandlers handlers;
@@ -145,6 +146,15 @@ void NodeAgent::onAddresses(const xds::ResourceMap& resources) {
   }
   decoded_ = std::move(decoded);
   store_.replaceAddresses(addresses);
+}
+
+void NodeAgent::onPolicies(const xds::ResourceMap& resources) {
+  SnapshotStore::Policies policies;
+  for (const auto& [name, resource] : resources) {
+    auto policy = std::make_shared<istio::security::Authorization>();
+    if (resource.body.UnpackTo(policy.get())) policies[name] = std::move(policy);
+  }
+  store_.replacePolicies(policies);
 }
 
 void NodeAgent::rediscoverPods() {

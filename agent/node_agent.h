@@ -46,6 +46,7 @@ class NodeAgent {
   explicit NodeAgent(NodeAgentOptions options);
   absl::Status init();
   void onAddresses(const xds::ResourceMap& resources);
+  void onPolicies(const xds::ResourceMap& resources);
   void rediscoverPods();
   http::Response ready() const;
 

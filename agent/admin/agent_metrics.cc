@@ -14,6 +14,8 @@ const char* resultLabel(ConnectionResult result) {
       return "connect_failed";
     case ConnectionResult::kUnsupported:
       return "unsupported";
+    case ConnectionResult::kDenied:
+      return "denied";
     case ConnectionResult::kError:
       return "error";
   }

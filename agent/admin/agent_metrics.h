@@ -14,6 +14,7 @@ enum class ConnectionResult {
   kNoRoute,        // refused: the destination has no usable endpoint or port
   kConnectFailed,  // the upstream connect failed or timed out
   kUnsupported,    // refused: a listener this version does not serve yet
+  kDenied,         // refused: policies apply that this version cannot enforce on plaintext
   kError,          // failed mid-relay, or the idle timeout closed it
 };
 const char* resultLabel(ConnectionResult result);

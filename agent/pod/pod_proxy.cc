@@ -232,9 +232,26 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket 
     co_return;
   }
   // Without config the agent cannot know the pod's peer authentication mode: fail closed.
-  if (store_.current()->version() == 0) {
+  const std::shared_ptr<const Snapshot> snapshot = store_.current();
+  if (snapshot->version() == 0) {
     refuse(downstream, "inbound", ConnectionResult::kNoConfig,
            absl::StrCat(connection, ": no config from the control plane yet"));
+    co_return;
+  }
+  // Policies need the peer identities the HBONE tunnel brings; until the agent can evaluate
+  // them, a pod they apply to takes no plaintext at all rather than traffic they might deny.
+  const Snapshot::WorkloadPtr destination = snapshot->workloadByIp(toIpBytes(original->address()));
+  if (destination == nullptr) {
+    refuse(downstream, "inbound", ConnectionResult::kNoRoute,
+           absl::StrCat(connection, ": the destination is not a known workload"));
+    co_return;
+  }
+  if (const auto policies = snapshot->policiesFor(*destination); !policies.empty()) {
+    refuse(downstream, "inbound", ConnectionResult::kDenied,
+           absl::StrCat(connection, ": ", policies.size(), " authorization ",
+                        policies.size() == 1 ? "policy applies" : "policies apply", " (",
+                        policies.front()->namespace_(), "/", policies.front()->name(),
+                        "), and this agent cannot enforce policies on plaintext yet"));
     co_return;
   }
   co_await connectAndRelay(std::move(downstream),

@@ -22,11 +22,11 @@ std::string Snapshot::serviceKey(const istio::workload::Service& service) {
   return service.namespace_() + "/" + service.hostname();
 }
 
-std::shared_ptr<const Snapshot> Snapshot::build(
-    const std::map<std::string, std::shared_ptr<const istio::workload::Address>>& resources,
-    uint64_t version) {
+std::shared_ptr<const Snapshot> Snapshot::build(const Addresses& resources,
+                                                const Policies& policies, uint64_t version) {
   auto out = std::make_shared<Snapshot>();
   out->version_ = version;
+  out->policies_ = policies;
   for (const auto& [name, address] : resources) {
     if (address->has_workload()) {
       // Aliasing pointers keep the Address alive without copying the Workload.
@@ -69,6 +69,21 @@ Snapshot::ServicePtr Snapshot::serviceByKey(std::string_view key) const {
 const std::vector<Snapshot::WorkloadPtr>& Snapshot::endpointsOf(std::string_view key) const {
   auto it = endpoints_.find(key);
   return it == endpoints_.end() ? noWorkloads() : it->second;
+}
+
+std::vector<Snapshot::PolicyPtr> Snapshot::policiesFor(
+    const istio::workload::Workload& workload) const {
+  std::vector<PolicyPtr> out;
+  for (const auto& [name, policy] : policies_) {
+    const bool applies = policy->scope() == istio::security::GLOBAL ||
+                         (policy->scope() == istio::security::NAMESPACE &&
+                          policy->namespace_() == workload.namespace_()) ||
+                         std::find(workload.authorization_policies().begin(),
+                                   workload.authorization_policies().end(),
+                                   name) != workload.authorization_policies().end();
+    if (applies) out.push_back(policy);
+  }
+  return out;
 }
 
 const std::vector<Snapshot::WorkloadPtr>& Snapshot::workloadsOnNode(std::string_view node) const {

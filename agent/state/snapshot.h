@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "istio/security/authorization.pb.h"
 #include "istio/workload/workload.pb.h"
 
 namespace ambit::agent {
@@ -21,11 +22,17 @@ class Snapshot {
  public:
   using WorkloadPtr = std::shared_ptr<const istio::workload::Workload>;
   using ServicePtr = std::shared_ptr<const istio::workload::Service>;
+  using PolicyPtr = std::shared_ptr<const istio::security::Authorization>;
+  using Addresses = std::map<std::string, std::shared_ptr<const istio::workload::Address>>;
+  using Policies = std::map<std::string, PolicyPtr>;  // by resource name, "namespace/name"
 
-  // `resources` maps resource names to their Address bodies; `version` is the store's counter.
-  static std::shared_ptr<const Snapshot> build(
-      const std::map<std::string, std::shared_ptr<const istio::workload::Address>>& resources,
-      uint64_t version);
+  // Both maps are keyed by resource name. `version` is the store's counter; 0 means the agent has
+  // not had its addresses yet, and lookups must treat the snapshot as no config at all.
+  static std::shared_ptr<const Snapshot> build(const Addresses& addresses, const Policies& policies,
+                                               uint64_t version);
+  static std::shared_ptr<const Snapshot> build(const Addresses& addresses, uint64_t version) {
+    return build(addresses, {}, version);
+  }
 
   // An empty snapshot that has not seen a full sync: lookups find nothing.
   static std::shared_ptr<const Snapshot> empty();
@@ -44,7 +51,12 @@ class Snapshot {
   // Workloads scheduled on `node`, in uid order.
   const std::vector<WorkloadPtr>& workloadsOnNode(std::string_view node) const;
 
+  // The authorization policies that apply to connections into `workload`: the global ones, its
+  // namespace's, and those it lists by name; in name order.
+  std::vector<PolicyPtr> policiesFor(const istio::workload::Workload& workload) const;
+
   size_t workloadCount() const { return by_uid_.size(); }
+  size_t policyCount() const { return policies_.size(); }
   size_t serviceCount() const { return by_key_.size(); }
 
   static std::string serviceKey(const istio::workload::Service& service);
@@ -57,6 +69,7 @@ class Snapshot {
   std::map<std::string, ServicePtr, std::less<>> by_key_;
   std::map<std::string, std::vector<WorkloadPtr>, std::less<>> endpoints_;
   std::map<std::string, std::vector<WorkloadPtr>, std::less<>> by_node_;
+  Policies policies_;
 };
 
 }  // namespace ambit::agent

@@ -8,14 +8,24 @@ std::shared_ptr<const Snapshot> SnapshotStore::current() const {
 }
 
 void SnapshotStore::replaceAddresses(const Addresses& addresses) {
-  std::shared_ptr<const Snapshot> next;
-  std::vector<std::function<void(const std::shared_ptr<const Snapshot>&)>> subscribers;
-  {
-    std::lock_guard lock(mu_);
-    next = Snapshot::build(addresses, ++version_);
-    current_ = next;
-    subscribers = subscribers_;
-  }
+  std::unique_lock lock(mu_);
+  addresses_ = addresses;
+  have_addresses_ = true;
+  publish(std::move(lock));
+}
+
+void SnapshotStore::replacePolicies(const Policies& policies) {
+  std::unique_lock lock(mu_);
+  policies_ = policies;
+  publish(std::move(lock));
+}
+
+void SnapshotStore::publish(std::unique_lock<std::mutex> lock) {
+  std::shared_ptr<const Snapshot> next =
+      Snapshot::build(addresses_, policies_, have_addresses_ ? ++version_ : 0);
+  current_ = next;
+  auto subscribers = subscribers_;
+  lock.unlock();
   for (const auto& notify : subscribers) notify(next);
 }
 

@@ -71,6 +71,46 @@ TEST_CASE("a snapshot indexes workloads and services") {
   CHECK(snapshot->workloadsOnNode("node3").empty());
 }
 
+std::shared_ptr<const istio::security::Authorization> policy(const std::string& ns,
+                                                             const std::string& name,
+                                                             istio::security::Scope scope) {
+  auto out = std::make_shared<istio::security::Authorization>();
+  out->set_namespace_(ns);
+  out->set_name(name);
+  out->set_scope(scope);
+  return out;
+}
+
+TEST_CASE("policies apply by scope: global, namespace, or listed by the workload") {
+  namespace sec = istio::security;
+  auto w = std::make_shared<wl::Address>(*workload("echo-1", ip4(10, 244, 1, 5), "node1"));
+  w->mutable_workload()->add_authorization_policies("demo/listed");
+  auto snapshot =
+      Snapshot::build({{"w", w}},
+                      {{"istio-system/global", policy("istio-system", "global", sec::GLOBAL)},
+                       {"demo/ns-wide", policy("demo", "ns-wide", sec::NAMESPACE)},
+                       {"other/ns-wide", policy("other", "ns-wide", sec::NAMESPACE)},
+                       {"demo/listed", policy("demo", "listed", sec::WORKLOAD_SELECTOR)},
+                       {"demo/unlisted", policy("demo", "unlisted", sec::WORKLOAD_SELECTOR)}},
+                      1);
+  std::vector<std::string> names;
+  for (const auto& p : snapshot->policiesFor(w->workload())) {
+    names.push_back(p->namespace_() + "/" + p->name());
+  }
+  CHECK(names == std::vector<std::string>{"demo/listed", "demo/ns-wide", "istio-system/global"});
+  CHECK(snapshot->policyCount() == 5);
+}
+
+TEST_CASE("policies before addresses do not make a config") {
+  SnapshotStore store;
+  store.replacePolicies({{"demo/p", policy("demo", "p", istio::security::NAMESPACE)}});
+  CHECK(store.current()->version() == 0);
+  CHECK(store.current()->policyCount() == 1);
+  store.replaceAddresses({});
+  CHECK(store.current()->version() == 1);
+  CHECK(store.current()->policyCount() == 1);
+}
+
 TEST_CASE("the empty snapshot finds nothing and has version 0") {
   auto snapshot = Snapshot::empty();
   CHECK(snapshot->version() == 0);

@@ -22,6 +22,7 @@ import queue
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -46,6 +47,17 @@ for i in range(int(sys.argv[1])):
     except Exception as e:
         print("STATUS", "error", repr(e))
     print("--")
+"""
+
+ALLOW_POLICY = """\
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-demo-client, namespace: demo}
+spec:
+  action: ALLOW
+  rules:
+  - from:
+    - source: {principals: ["cluster.local/ns/demo/sa/client"]}
 """
 
 # Inside a pod: sends some bytes, half-closes, reads the echo up to EOF.
@@ -411,6 +423,32 @@ class LabSystemTest(unittest.TestCase):
         self.assert_echo_answers(answers, legacy["ip"], N_REQUESTS, echos)
         wait_for(f"inbound relayed counters +{N_REQUESTS} (from {before})",
                  lambda: sum(connections(n, "inbound") for n in nodes) >= before + N_REQUESTS)
+
+    @explain_failures
+    def test_3b_policies_fail_closed_until_enforced(self):
+        """An AuthorizationPolicy on the echo pods makes their agents refuse plaintext (they cannot
+        evaluate policies without peer identities yet); deleting it restores traffic."""
+        self.wait_demo_enrolled()
+        st, _, legacy, echos = self.pods()
+        nodes = [node_of(st, n) for n in sorted({p["node"] for p in echos})]
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        policy = os.path.join(tmp.name, "allow-client.yaml")
+        with open(policy, "w") as f:
+            f.write(ALLOW_POLICY)
+        before = sum(connections(n, "inbound", "denied") for n in nodes)
+        lab("apply", "-f", policy)
+        try:
+            wait_for("requests refused once the policy reaches the agents",
+                     lambda: all(a["STATUS"].startswith("error")
+                                 for a in http_requests(legacy, 2)), timeout=20, interval=0.5)
+            wait_for("inbound denied counters grow",
+                     lambda: sum(connections(n, "inbound", "denied") for n in nodes) > before)
+        finally:
+            lab("delete", "-f", policy)
+        wait_for("requests answered again once the policy is gone",
+                 lambda: all(a["STATUS"] == "200" for a in http_requests(legacy, 2)),
+                 timeout=20, interval=0.5)
 
     @explain_failures
     def test_4_enroll_and_release_by_label(self):
