@@ -5,8 +5,8 @@
 
 #include "agent/cni/pod_records.h"
 #include "agent/state/address_codec.h"
-#include "control/ca/openssl_util.h"
 #include "control/ca/tls_credentials.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "istio/security/authorization.pb.h"
 
@@ -18,7 +18,7 @@ namespace asio = boost::asio;
 std::shared_ptr<spdlog::logger> logger() { return log::get("agent"); }
 
 absl::StatusOr<std::string> readSmallFile(const std::string& path, const std::string& what) {
-  absl::StatusOr<std::string> content = control::ca::readFile(path, 1 << 20);
+  absl::StatusOr<std::string> content = readFile(path, 1 << 20);
   if (!content.ok()) {
     return absl::Status(content.status().code(),
                         absl::StrCat(what, ": ", std::string(content.status().message())));

@@ -2,6 +2,18 @@
 
 namespace ambit::agent {
 
+const char* directionLabel(Direction direction) {
+  switch (direction) {
+    case Direction::kOutbound:
+      return "outbound";
+    case Direction::kInbound:
+      return "inbound";
+    case Direction::kHbone:
+      return "hbone";
+  }
+  return "outbound";
+}
+
 const char* resultLabel(ConnectionResult result) {
   switch (result) {
     case ConnectionResult::kRelayed:
@@ -40,15 +52,20 @@ AgentMetrics::AgentMetrics()
       snapshot_workloads(
           registry_.gauge("ambit_agent_snapshot_workloads", "Workloads in the agent's view")),
       snapshot_services(
-          registry_.gauge("ambit_agent_snapshot_services", "Services in the agent's view")) {}
-
-void AgentMetrics::bytes(const char* direction, uint64_t sent, uint64_t received) {
-  const std::string help = "Bytes relayed for captured connections";
-  registry_.counter("ambit_agent_bytes_total", help, {{"direction", direction}, {"way", "sent"}})
-      .inc(sent);
-  registry_
-      .counter("ambit_agent_bytes_total", help, {{"direction", direction}, {"way", "received"}})
-      .inc(received);
+          registry_.gauge("ambit_agent_snapshot_services", "Services in the agent's view")) {
+  const std::string bytes_help = "Bytes relayed for captured connections";
+  for (size_t d = 0; d < kDirections; ++d) {
+    const char* direction = directionLabel(static_cast<Direction>(d));
+    for (size_t r = 0; r < kConnectionResults; ++r) {
+      connections_[d][r] = &registry_.counter(
+          "ambit_agent_connections_total", "Captured connections by direction and outcome",
+          {{"direction", direction}, {"result", resultLabel(static_cast<ConnectionResult>(r))}});
+    }
+    bytes_sent_[d] = &registry_.counter("ambit_agent_bytes_total", bytes_help,
+                                        {{"direction", direction}, {"way", "sent"}});
+    bytes_received_[d] = &registry_.counter("ambit_agent_bytes_total", bytes_help,
+                                            {{"direction", direction}, {"way", "received"}});
+  }
 }
 
 }  // namespace ambit::agent

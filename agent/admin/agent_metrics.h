@@ -1,11 +1,18 @@
 // The agent's Prometheus series, created once so the data path only increments atomics.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string>
 
 #include "core/metrics/registry.h"
 
 namespace ambit::agent {
+
+// Which listener took a connection; the `direction` label.
+enum class Direction { kOutbound, kInbound, kHbone };
+inline constexpr size_t kDirections = 3;
+const char* directionLabel(Direction direction);
 
 // Why a connection ended the way it did; the `result` label of ambit_agent_connections_total.
 enum class ConnectionResult {
@@ -17,6 +24,7 @@ enum class ConnectionResult {
   kDenied,         // refused: policies apply that this version cannot enforce on plaintext
   kError,          // failed mid-relay, or the idle timeout closed it
 };
+inline constexpr size_t kConnectionResults = 8;
 const char* resultLabel(ConnectionResult result);
 
 class AgentMetrics {
@@ -29,13 +37,14 @@ class AgentMetrics {
  public:
   metrics::Registry& registry() { return registry_; }
 
-  void connection(const char* direction, ConnectionResult result) {
-    registry_
-        .counter("ambit_agent_connections_total", "Captured connections by direction and outcome",
-                 {{"direction", direction}, {"result", resultLabel(result)}})
-        .inc();
+  // Per connection: the series are created up front, so this only increments atomics.
+  void connection(Direction direction, ConnectionResult result) {
+    connections_[static_cast<size_t>(direction)][static_cast<size_t>(result)]->inc();
   }
-  void bytes(const char* direction, uint64_t sent, uint64_t received);
+  void bytes(Direction direction, uint64_t sent, uint64_t received) {
+    bytes_sent_[static_cast<size_t>(direction)]->inc(sent);
+    bytes_received_[static_cast<size_t>(direction)]->inc(received);
+  }
 
   metrics::Gauge& enrolled_pods;
   metrics::Gauge& known_pods;
@@ -46,6 +55,11 @@ class AgentMetrics {
   metrics::Counter& xds_nacks;
   metrics::Gauge& snapshot_workloads;
   metrics::Gauge& snapshot_services;
+
+ private:
+  std::array<std::array<metrics::Counter*, kConnectionResults>, kDirections> connections_{};
+  std::array<metrics::Counter*, kDirections> bytes_sent_{};
+  std::array<metrics::Counter*, kDirections> bytes_received_{};
 };
 
 }  // namespace ambit::agent

@@ -22,9 +22,9 @@
 #include "agent/cni/files.h"
 #include "agent/cni/pod_records.h"
 #include "agent/cni/protocol.h"
-#include "agent/cni/unique_fd.h"
 #include "core/json/json_writer.h"
 #include "core/log.h"
+#include "core/unique_fd.h"
 
 namespace ambit::agent::cni {
 namespace {

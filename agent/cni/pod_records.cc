@@ -15,8 +15,8 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "agent/cni/files.h"
-#include "agent/cni/unique_fd.h"
 #include "core/log.h"
+#include "core/unique_fd.h"
 
 namespace ambit::agent::cni {
 namespace {

@@ -9,9 +9,9 @@
 #include <absl/time/time.h>
 #include <google/protobuf/message.h>
 
-#include "agent/cni/unique_fd.h"
 #include "ambit/cni/v1/cni.pb.h"
 #include "core/status.h"
+#include "core/unique_fd.h"
 
 namespace ambit::agent::cni {
 

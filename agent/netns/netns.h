@@ -14,12 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "agent/cni/unique_fd.h"
 #include "core/status.h"
+#include "core/unique_fd.h"
 
 namespace ambit::agent {
-
-using cni::UniqueFd;
 
 // An open network namespace (a file descriptor of an nsfs inode, e.g. /proc/<pid>/ns/net or a
 // bind mount under /run/netns). Move-only; the descriptor closes with it.

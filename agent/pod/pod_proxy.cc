@@ -48,7 +48,7 @@ PodProxy::PodProxy(asio::io_context& io, std::shared_ptr<const Netns> netns, Pod
 
 absl::StatusOr<PodProxy::Acceptor> PodProxy::listen(const tcp::endpoint& endpoint) {
   const tcp protocol = endpoint.protocol();
-  AMBIT_ASSIGN_OR_RETURN(cni::UniqueFd fd, socketIn(*netns_, protocol.family(), SOCK_STREAM, 0));
+  AMBIT_ASSIGN_OR_RETURN(UniqueFd fd, socketIn(*netns_, protocol.family(), SOCK_STREAM, 0));
   Acceptor acceptor(io_);
   boost::system::error_code ec;
   acceptor.assign(protocol, fd.release(), ec);
@@ -67,23 +67,23 @@ absl::StatusOr<PodProxy::Acceptor> PodProxy::listen(const tcp::endpoint& endpoin
 absl::Status PodProxy::start() {
   struct Listener {
     tcp::endpoint endpoint;
-    const char* role;
+    Direction role;
     bool required;  // IPv6 listeners are skipped in a pod without IPv6
   };
   const Listener listeners[] = {
-      {{asio::ip::address_v4::loopback(), options_.outbound_port}, "outbound", true},
-      {{asio::ip::address_v4::any(), options_.inbound_plaintext_port}, "inbound", true},
-      {{asio::ip::address_v4::any(), options_.hbone_port}, "hbone", true},
-      {{asio::ip::address_v6::loopback(), options_.outbound_port}, "outbound", false},
-      {{asio::ip::address_v6::any(), options_.inbound_plaintext_port}, "inbound", false},
-      {{asio::ip::address_v6::any(), options_.hbone_port}, "hbone", false},
+      {{asio::ip::address_v4::loopback(), options_.outbound_port}, Direction::kOutbound, true},
+      {{asio::ip::address_v4::any(), options_.inbound_plaintext_port}, Direction::kInbound, true},
+      {{asio::ip::address_v4::any(), options_.hbone_port}, Direction::kHbone, true},
+      {{asio::ip::address_v6::loopback(), options_.outbound_port}, Direction::kOutbound, false},
+      {{asio::ip::address_v6::any(), options_.inbound_plaintext_port}, Direction::kInbound, false},
+      {{asio::ip::address_v6::any(), options_.hbone_port}, Direction::kHbone, false},
   };
-  std::vector<std::pair<std::unique_ptr<Acceptor>, const char*>> opened;
+  std::vector<std::pair<std::unique_ptr<Acceptor>, Direction>> opened;
   for (const Listener& listener : listeners) {
     absl::StatusOr<Acceptor> acceptor = listen(listener.endpoint);
     if (!acceptor.ok()) {
       if (listener.required) return acceptor.status();
-      logger()->debug("{}: no IPv6 {} listener: {}", pod_.name, listener.role,
+      logger()->debug("{}: no IPv6 {} listener: {}", pod_.name, directionLabel(listener.role),
                       std::string(acceptor.status().message()));
       continue;
     }
@@ -107,23 +107,23 @@ void PodProxy::stop() {
 }
 
 asio::awaitable<void> PodProxy::acceptLoop(std::shared_ptr<PodProxy> self, Acceptor& acceptor,
-                                           const char* role) {
-  const std::string_view kind(role);
+                                           Direction role) {
   while (acceptor.is_open()) {
     boost::system::error_code ec;
     tcp::socket socket =
         co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
-      logger()->warn("{}: accept on {} listener failed: {}", pod_.name, role, ec.message());
+      logger()->warn("{}: accept on {} listener failed: {}", pod_.name, directionLabel(role),
+                     ec.message());
       // Out of descriptors and similar: pause instead of spinning.
       asio::steady_timer pause(io_, std::chrono::milliseconds(100));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    if (kind == "outbound") {
+    if (role == Direction::kOutbound) {
       asio::co_spawn(io_, handleOutbound(self, std::move(socket)), asio::detached);
-    } else if (kind == "inbound") {
+    } else if (role == Direction::kInbound) {
       asio::co_spawn(io_, handleInbound(self, std::move(socket)), asio::detached);
     } else {
       refuseHbone(std::move(socket));
@@ -148,7 +148,7 @@ asio::awaitable<boost::system::error_code> PodProxy::connect(Socket& upstream,
   co_return ec;
 }
 
-asio::awaitable<void> PodProxy::relay(Socket& downstream, Socket& upstream, const char* direction,
+asio::awaitable<void> PodProxy::relay(Socket& downstream, Socket& upstream, Direction direction,
                                       const std::string& description) {
   // Bytes are forwarded as they arrive: Nagle's delay on either leg would stack on the app's own.
   boost::system::error_code ignored;
@@ -160,19 +160,19 @@ asio::awaitable<void> PodProxy::relay(Socket& downstream, Socket& upstream, cons
   metrics_.bytes(direction, result.a_to_b, result.b_to_a);
   const bool clean = result.end == RelayResult::End::kClosed;
   metrics_.connection(direction, clean ? ConnectionResult::kRelayed : ConnectionResult::kError);
-  logger()->info("{} {}: {}", direction, description, result.describe());
+  logger()->info("{} {}: {}", directionLabel(direction), description, result.describe());
 }
 
-void PodProxy::refuse(Socket& downstream, const char* direction, ConnectionResult result,
+void PodProxy::refuse(Socket& downstream, Direction direction, ConnectionResult result,
                       const std::string& why) {
-  logger()->warn("{} {} refused: {}", direction, pod_.name, why);
+  logger()->warn("{} {} refused: {}", directionLabel(direction), pod_.name, why);
   metrics_.connection(direction, result);
   resetAndClose(downstream);
 }
 
 asio::awaitable<void> PodProxy::connectAndRelay(Socket downstream,
-                                                absl::StatusOr<cni::UniqueFd> upstream_fd,
-                                                tcp::endpoint destination, const char* direction,
+                                                absl::StatusOr<UniqueFd> upstream_fd,
+                                                tcp::endpoint destination, Direction direction,
                                                 std::string connection) {
   if (!upstream_fd.ok()) {
     refuse(downstream, direction, ConnectionResult::kConnectFailed,
@@ -194,14 +194,14 @@ asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, Socket
   const std::string source = peerOf(downstream);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
   if (!original.ok()) {
-    refuse(downstream, "outbound", ConnectionResult::kNoRoute,
+    refuse(downstream, Direction::kOutbound, ConnectionResult::kNoRoute,
            absl::StrCat(source, ": no original destination: ", original.status().message()));
     co_return;
   }
   const std::shared_ptr<const Snapshot> snapshot = store_.current();
   absl::StatusOr<OutboundTarget> target = decideOutbound(*snapshot, *original, picker_);
   if (!target.ok()) {
-    refuse(downstream, "outbound",
+    refuse(downstream, Direction::kOutbound,
            absl::IsFailedPrecondition(target.status()) ? ConnectionResult::kNoConfig
                                                        : ConnectionResult::kNoRoute,
            absl::StrCat(source, " -> ", str(*original), ": ", target.status().message()));
@@ -211,7 +211,7 @@ asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, Socket
   co_await connectAndRelay(
       std::move(downstream),
       outboundUpstreamSocket(*netns_, options_.mark, destination.protocol().family()), destination,
-      "outbound", absl::StrCat(source, " -> ", str(*original), " ", target->describe()));
+      Direction::kOutbound, absl::StrCat(source, " -> ", str(*original), " ", target->describe()));
 }
 
 asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket downstream) {
@@ -219,7 +219,8 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket 
   const tcp::endpoint peer = downstream.remote_endpoint(ec);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
   if (ec || !original.ok()) {
-    refuse(downstream, "inbound", ConnectionResult::kNoRoute, "no peer or original destination");
+    refuse(downstream, Direction::kInbound, ConnectionResult::kNoRoute,
+           "no peer or original destination");
     co_return;
   }
   const std::string connection = absl::StrCat(str(peer), " -> ", str(*original));
@@ -227,14 +228,14 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket 
   const uint16_t port = original->port();
   if (port == options_.outbound_port || port == options_.inbound_plaintext_port ||
       port == options_.hbone_port) {
-    refuse(downstream, "inbound", ConnectionResult::kNoRoute,
+    refuse(downstream, Direction::kInbound, ConnectionResult::kNoRoute,
            absl::StrCat(connection, ": the destination is an agent port"));
     co_return;
   }
   // Without config the agent cannot know the pod's peer authentication mode: fail closed.
   const std::shared_ptr<const Snapshot> snapshot = store_.current();
   if (snapshot->version() == 0) {
-    refuse(downstream, "inbound", ConnectionResult::kNoConfig,
+    refuse(downstream, Direction::kInbound, ConnectionResult::kNoConfig,
            absl::StrCat(connection, ": no config from the control plane yet"));
     co_return;
   }
@@ -242,12 +243,12 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket 
   // them, a pod they apply to takes no plaintext at all rather than traffic they might deny.
   const Snapshot::WorkloadPtr destination = snapshot->workloadByIp(toIpBytes(original->address()));
   if (destination == nullptr) {
-    refuse(downstream, "inbound", ConnectionResult::kNoRoute,
+    refuse(downstream, Direction::kInbound, ConnectionResult::kNoRoute,
            absl::StrCat(connection, ": the destination is not a known workload"));
     co_return;
   }
   if (const auto policies = snapshot->policiesFor(*destination); !policies.empty()) {
-    refuse(downstream, "inbound", ConnectionResult::kDenied,
+    refuse(downstream, Direction::kInbound, ConnectionResult::kDenied,
            absl::StrCat(connection, ": ", policies.size(), " authorization ",
                         policies.size() == 1 ? "policy applies" : "policies apply", " (",
                         policies.front()->namespace_(), "/", policies.front()->name(),
@@ -256,11 +257,11 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket 
   }
   co_await connectAndRelay(std::move(downstream),
                            inboundUpstreamSocket(*netns_, peer, options_.mark), *original,
-                           "inbound", connection);
+                           Direction::kInbound, connection);
 }
 
 void PodProxy::refuseHbone(Socket downstream) {
-  refuse(downstream, "hbone", ConnectionResult::kUnsupported,
+  refuse(downstream, Direction::kHbone, ConnectionResult::kUnsupported,
          absl::StrCat(peerOf(downstream), ": this agent does not serve HBONE yet"));
 }
 

@@ -57,22 +57,22 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   // Each coroutine takes the proxy's owner as a parameter, so the proxy lives as long as any of
   // them, even one that has not started yet.
   boost::asio::awaitable<void> acceptLoop(std::shared_ptr<PodProxy> self, Acceptor& acceptor,
-                                          const char* role);
+                                          Direction role);
   boost::asio::awaitable<void> handleOutbound(std::shared_ptr<PodProxy> self, Socket downstream);
   boost::asio::awaitable<void> handleInbound(std::shared_ptr<PodProxy> self, Socket downstream);
   void refuseHbone(Socket downstream);
   // Logs why, counts it and resets the connection.
-  void refuse(Socket& downstream, const char* direction, ConnectionResult result,
+  void refuse(Socket& downstream, Direction direction, ConnectionResult result,
               const std::string& why);
   // Connects a socket made in the pod's netns to `destination` and relays; refuses on failure.
   boost::asio::awaitable<void> connectAndRelay(Socket downstream,
-                                               absl::StatusOr<cni::UniqueFd> upstream_fd,
+                                               absl::StatusOr<UniqueFd> upstream_fd,
                                                boost::asio::ip::tcp::endpoint destination,
-                                               const char* direction, std::string connection);
+                                               Direction direction, std::string connection);
   // Connects `upstream` (already created in the pod's netns) with the connect timeout.
   boost::asio::awaitable<boost::system::error_code> connect(
       Socket& upstream, const boost::asio::ip::tcp::endpoint& destination);
-  boost::asio::awaitable<void> relay(Socket& downstream, Socket& upstream, const char* direction,
+  boost::asio::awaitable<void> relay(Socket& downstream, Socket& upstream, Direction direction,
                                      const std::string& description);
 
   boost::asio::io_context& io_;

@@ -1,6 +1,7 @@
 #include "agent/state/snapshot.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace ambit::agent {
 namespace {
@@ -27,6 +28,12 @@ std::shared_ptr<const Snapshot> Snapshot::build(const Addresses& resources,
   auto out = std::make_shared<Snapshot>();
   out->version_ = version;
   out->policies_ = policies;
+  for (const auto& [name, policy] : policies) {
+    if (policy->scope() == istio::security::GLOBAL) out->global_policies_.push_back(policy);
+    if (policy->scope() == istio::security::NAMESPACE) {
+      out->namespace_policies_[policy->namespace_()].push_back(policy);
+    }
+  }
   for (const auto& [name, address] : resources) {
     if (address->has_workload()) {
       // Aliasing pointers keep the Address alive without copying the Workload.
@@ -73,16 +80,23 @@ const std::vector<Snapshot::WorkloadPtr>& Snapshot::endpointsOf(std::string_view
 
 std::vector<Snapshot::PolicyPtr> Snapshot::policiesFor(
     const istio::workload::Workload& workload) const {
-  std::vector<PolicyPtr> out;
-  for (const auto& [name, policy] : policies_) {
-    const bool applies = policy->scope() == istio::security::GLOBAL ||
-                         (policy->scope() == istio::security::NAMESPACE &&
-                          policy->namespace_() == workload.namespace_()) ||
-                         std::find(workload.authorization_policies().begin(),
-                                   workload.authorization_policies().end(),
-                                   name) != workload.authorization_policies().end();
-    if (applies) out.push_back(policy);
+  std::vector<PolicyPtr> out = global_policies_;
+  if (auto it = namespace_policies_.find(workload.namespace_()); it != namespace_policies_.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
   }
+  for (const std::string& name : workload.authorization_policies()) {
+    auto it = policies_.find(name);
+    if (it == policies_.end()) continue;
+    const istio::security::Authorization& policy = *it->second;
+    const bool counted = policy.scope() == istio::security::GLOBAL ||
+                         (policy.scope() == istio::security::NAMESPACE &&
+                          policy.namespace_() == workload.namespace_());
+    if (!counted) out.push_back(it->second);
+  }
+  // Name order, as the policies map has it.
+  auto key = [](const PolicyPtr& p) { return std::tie(p->namespace_(), p->name()); };
+  std::sort(out.begin(), out.end(),
+            [&](const PolicyPtr& a, const PolicyPtr& b) { return key(a) < key(b); });
   return out;
 }
 

@@ -70,6 +70,9 @@ class Snapshot {
   std::map<std::string, std::vector<WorkloadPtr>, std::less<>> endpoints_;
   std::map<std::string, std::vector<WorkloadPtr>, std::less<>> by_node_;
   Policies policies_;
+  // policiesFor's buckets, so a connection costs a few lookups rather than a scan of all.
+  std::vector<PolicyPtr> global_policies_;
+  std::map<std::string, std::vector<PolicyPtr>, std::less<>> namespace_policies_;
 };
 
 }  // namespace ambit::agent

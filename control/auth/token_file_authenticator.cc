@@ -1,7 +1,6 @@
 #include "control/auth/token_file_authenticator.h"
 
 #include <cstring>
-#include <fstream>
 
 #include <absl/strings/ascii.h>
 #include <absl/strings/match.h>
@@ -11,6 +10,7 @@
 
 #include "control/auth/spiffe_id.h"
 #include "core/config/validate/common.h"
+#include "core/files.h"
 
 namespace ambit::control::auth {
 namespace {
@@ -24,22 +24,6 @@ bool sha256(const std::string& text, std::array<unsigned char, 32>& out) {
   unsigned int len = 0;
   return EVP_Digest(text.data(), text.size(), out.data(), &len, EVP_sha256(), nullptr) == 1 &&
          len == out.size();
-}
-
-absl::StatusOr<std::string> readWhole(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("token file ", path, ": cannot open"));
-  std::string text;
-  std::array<char, 4096> buf{};
-  while (in.read(buf.data(), buf.size()) || in.gcount() > 0) {
-    text.append(buf.data(), static_cast<size_t>(in.gcount()));
-    if (text.size() > limit) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("token file ", path, ": larger than ", limit, " bytes"));
-    }
-  }
-  if (in.bad()) return absl::InternalError(absl::StrCat("token file ", path, ": read error"));
-  return text;
 }
 
 absl::Status lineError(const std::string& path, int line, const std::string& why) {
@@ -69,7 +53,7 @@ size_t TokenFileAuthenticator::tokenCount() const {
 
 absl::StatusOr<std::shared_ptr<const TokenFileAuthenticator::Table>>
 TokenFileAuthenticator::readTable(const std::string& path) {
-  AMBIT_ASSIGN_OR_RETURN(std::string text, readWhole(path, kMaxFileBytes));
+  AMBIT_ASSIGN_OR_RETURN(std::string text, readFile(path, kMaxFileBytes, "token file"));
   auto table = std::make_shared<Table>();
   std::vector<int> lines;  // the line of each entry, to name both lines of a duplicate
   int number = 0;

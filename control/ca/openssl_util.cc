@@ -1,7 +1,6 @@
 #include "control/ca/openssl_util.h"
 
 #include <array>
-#include <fstream>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -215,22 +214,6 @@ absl::StatusOr<std::vector<std::string>> verifyChain(X509* cert,
     chain.push_back(std::move(pem));
   }
   return chain;
-}
-
-absl::StatusOr<std::string> readFile(const std::filesystem::path& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("read ", path.string(), ": cannot open"));
-  std::string text;
-  std::array<char, 4096> buf{};
-  while (in.read(buf.data(), buf.size()) || in.gcount() > 0) {
-    text.append(buf.data(), static_cast<size_t>(in.gcount()));
-    if (text.size() > limit) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("read ", path.string(), ": larger than ", limit, " bytes"));
-    }
-  }
-  if (in.bad()) return absl::InternalError(absl::StrCat("read ", path.string(), ": I/O error"));
-  return text;
 }
 
 }  // namespace ambit::control::ca

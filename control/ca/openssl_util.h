@@ -72,6 +72,4 @@ absl::StatusOr<std::vector<std::string>> verifyChain(X509* cert,
                                                      const std::vector<X509Ptr>& roots,
                                                      const std::string& what);
 
-absl::StatusOr<std::string> readFile(const std::filesystem::path& path, size_t limit);
-
 }  // namespace ambit::control::ca

@@ -8,6 +8,7 @@
 
 #include "control/auth/spiffe_id.h"
 #include "control/ca/state_files.h"
+#include "core/files.h"
 #include "core/log.h"
 
 namespace ambit::control::ca {

@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace ambit::agent::cni {
+namespace ambit {
 
 class UniqueFd {
  public:
@@ -38,4 +38,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace ambit::agent::cni
+}  // namespace ambit

@@ -1,0 +1,17 @@
+// Reading small files whole, with a size bound, in the project's error style.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+
+#include "core/status.h"
+
+namespace ambit {
+
+// The whole content of `path`, at most `limit` bytes. Errors read "<what> <path>: <reason>":
+// NOT_FOUND when it cannot be opened, INVALID_ARGUMENT when it is larger than `limit`.
+absl::StatusOr<std::string> readFile(const std::filesystem::path& path, size_t limit,
+                                     const std::string& what = "read");
+
+}  // namespace ambit
