@@ -31,6 +31,8 @@ namespace and relays them, with config from ambit-control.
   --readiness-port PORT          /healthz/ready (default 15021)
   --connect-timeout-ms N         upstream connect timeout (default 10000)
   --idle-timeout-s N             close a relayed connection idle this long (default 3600)
+  --certificate-ttl-s N          lifetime asked of the CA for workload certificates, renewed at
+                                 half-life (default 86400)
   --log-level LEVEL              trace, debug, info, warn, error or off (default info)
   -h, --help                     show this help
 )";
@@ -57,6 +59,8 @@ int main(int argc, char** argv) {
                [&](long v) { options.pods.proxy.connect_timeout = std::chrono::milliseconds(v); });
   flags.number("--idle-timeout-s", 1, 7 * 86400,
                [&](long v) { options.pods.proxy.relay.idle_timeout = std::chrono::seconds(v); });
+  flags.number("--certificate-ttl-s", 60, 90L * 86400,
+               [&](long v) { options.certificate_ttl = std::chrono::seconds(v); });
   if (std::optional<int> exit_code = flags.parse(argc, argv)) return *exit_code;
   if (auto status = ambit::log::setLevel(log_level); !status.ok()) {
     return flags.usageError(std::string(status.message()));

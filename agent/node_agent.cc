@@ -4,10 +4,12 @@
 #include <absl/strings/strip.h>
 
 #include "agent/cni/pod_records.h"
+#include "agent/identity/certificate_client.h"
+#include "agent/identity/identities_on_node.h"
 #include "agent/state/address_codec.h"
-#include "control/ca/tls_credentials.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "core/tls/grpc_credentials.h"
 #include "istio/security/authorization.pb.h"
 
 namespace ambit::agent {
@@ -36,6 +38,23 @@ absl::Status validateResource(const std::string& type_url, const std::string&,
   return absl::OkStatus();
 }
 
+// The certificate manager as the data path's source of credentials.
+class ManagedCredentials final : public CredentialSource {
+ public:
+  explicit ManagedCredentials(const WorkloadCertificates& certificates)
+      : certificates_(certificates) {}
+  std::shared_ptr<const tls::WorkloadCredential> credential(
+      const std::string& identity) const override {
+    return certificates_.get(identity);
+  }
+  std::shared_ptr<const tls::TrustBundle> trustBundle() const override {
+    return certificates_.trustBundle();
+  }
+
+ private:
+  const WorkloadCertificates& certificates_;
+};
+
 }  // namespace
 
 NodeAgent::NodeAgent(NodeAgentOptions options) : options_(std::move(options)) {}
@@ -54,21 +73,37 @@ absl::Status NodeAgent::init() {
   AMBIT_ASSIGN_OR_RETURN(std::string token, readSmallFile(options_.token_file, "--token-file"));
   token = std::string(absl::StripAsciiWhitespace(token));
   if (token.empty()) return absl::InvalidArgumentError("--token-file: the file is empty");
-  AMBIT_ASSIGN_OR_RETURN(auto tls, control::ca::clientCredentials(root));
+  AMBIT_ASSIGN_OR_RETURN(auto control_tls, tls::clientCredentials(root));
+
+  WorkloadCertificatesOptions certificate_options;
+  certificate_options.ttl = options_.certificate_ttl;
+  certificate_options.trust_bundle_pem = root;
+  certificate_options.registry = &metrics_.registry();
+  AMBIT_ASSIGN_OR_RETURN(
+      certificates_, WorkloadCertificates::create(
+                         std::make_shared<GrpcCertificateClient>(GrpcCertificateClient::makeChannel(
+                             options_.control_address, tls::withBearerToken(control_tls, token),
+                             options_.control_server_name)),
+                         certificate_options));
+  credential_source_ = std::make_unique<ManagedCredentials>(*certificates_);
 
   PodManagerOptions pod_options = options_.pods;
   pod_options.node = options_.node;
-  pods_ =
-      std::make_unique<PodManager>(enrollment_, io_, pod_options, *redirector_, store_, metrics_);
+  pods_ = std::make_unique<PodManager>(enrollment_, io_, pod_options, *redirector_, store_,
+                                       metrics_, *credential_source_);
   store_.subscribe([this](const std::shared_ptr<const Snapshot>& snapshot) {
     metrics_.snapshot_workloads.set(static_cast<int64_t>(snapshot->workloadCount()));
     metrics_.snapshot_services.set(static_cast<int64_t>(snapshot->serviceCount()));
+    // Certificates for the identities of the node's pods are fetched before their first tunnel.
+    if (snapshot->version() > 0) {
+      certificates_->setIdentities(identitiesOnNode(*snapshot, options_.node, kDefaultTrustDomain));
+    }
     pods_->snapshotChanged();
   });
 
   xds::DeltaAdsClientOptions xds_options;
   xds_options.target = options_.control_address;
-  xds_options.credentials = control::ca::withBearerToken(tls, token);
+  xds_options.credentials = tls::withBearerToken(control_tls, token);
   xds_options.server_name = options_.control_server_name;
   xds_options.node_id = options_.node;
   xds_options.type_urls = {xds::kAddressType, xds::kAuthorizationType};
@@ -104,12 +139,16 @@ absl::Status NodeAgent::init() {
   AMBIT_ASSIGN_OR_RETURN(metrics_server_,
                          http::AdminServer::create(options_.admin_address, options_.metrics_port));
   metrics_server_->handle("/metrics", [this](const http::Request&) {
+    certificates_->refreshMetrics();
     const xds::DeltaAdsClient::Counters counters = xds_->counters();
     metrics_.xds_connected.set(counters.connected ? 1 : 0);
     return http::Response{200, "text/plain; version=0.0.4", metrics_.registry().render()};
   });
   metrics_server_->handle("/debug/pods", [this](const http::Request&) {
     return http::Response{200, "application/json", pods_->debugJson() + "\n"};
+  });
+  metrics_server_->handle("/debug/certificates", [this](const http::Request&) {
+    return http::Response{200, "application/json", certificates_->debugJson() + "\n"};
   });
   AMBIT_ASSIGN_OR_RETURN(readiness_server_, http::AdminServer::create(options_.admin_address,
                                                                       options_.readiness_port));
@@ -203,6 +242,7 @@ void NodeAgent::run() {
 
 void NodeAgent::stop() {
   if (cni_ != nullptr) cni_->stop();
+  if (certificates_ != nullptr) certificates_->stop();
   if (xds_ != nullptr) xds_->stop();
   if (pods_ != nullptr) pods_->shutdown();
   asio::post(io_, [this] { io_.stop(); });

@@ -1,5 +1,6 @@
 // ambit-agent's wiring: the control plane stream, the snapshot store, the CNI server, the pods
-// and the admin endpoints. Relays run on one io_context and thread, enrollment on another.
+// the workload certificates and the admin endpoints. Relays and tunnels run on one io_context and
+// thread, enrollment on another, certificate fetches on a third.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74 needs it
@@ -12,9 +13,10 @@
 
 #include "agent/admin/agent_metrics.h"
 #include "agent/cni/cni_server.h"
+#include "agent/identity/workload_certificates.h"
 #include "agent/pod/pod_manager.h"
-#include "agent/xds/delta_ads_client.h"
 #include "core/http/admin_server.h"
+#include "core/xds/delta_ads_client.h"
 
 namespace ambit::agent {
 
@@ -30,6 +32,7 @@ struct NodeAgentOptions {
   std::string admin_address = "127.0.0.1";
   uint16_t metrics_port = 15020;
   uint16_t readiness_port = 15021;
+  std::chrono::seconds certificate_ttl{std::chrono::hours(24)};  // asked of the CA
   PodManagerOptions pods;
 };
 
@@ -56,6 +59,8 @@ class NodeAgent {
   AgentMetrics metrics_;
   SnapshotStore store_;
   std::unique_ptr<Redirector> redirector_;
+  std::unique_ptr<WorkloadCertificates> certificates_;
+  std::unique_ptr<CredentialSource> credential_source_;  // certificates_ as the data path sees it
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<xds::DeltaAdsClient> xds_;
   std::unique_ptr<cni::CniServer> cni_;

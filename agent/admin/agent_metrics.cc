@@ -10,6 +10,8 @@ const char* directionLabel(Direction direction) {
       return "inbound";
     case Direction::kHbone:
       return "hbone";
+    case Direction::kCount:
+      break;
   }
   return "outbound";
 }
@@ -24,12 +26,18 @@ const char* resultLabel(ConnectionResult result) {
       return "no_route";
     case ConnectionResult::kConnectFailed:
       return "connect_failed";
-    case ConnectionResult::kUnsupported:
-      return "unsupported";
     case ConnectionResult::kDenied:
       return "denied";
+    case ConnectionResult::kNoCertificate:
+      return "no_certificate";
+    case ConnectionResult::kTunnelFailed:
+      return "tunnel_failed";
+    case ConnectionResult::kRevoked:
+      return "revoked";
     case ConnectionResult::kError:
       return "error";
+    case ConnectionResult::kCount:
+      break;
   }
   return "error";
 }

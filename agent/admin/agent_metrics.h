@@ -10,8 +10,8 @@
 namespace ambit::agent {
 
 // Which listener took a connection; the `direction` label.
-enum class Direction { kOutbound, kInbound, kHbone };
-inline constexpr size_t kDirections = 3;
+enum class Direction { kOutbound, kInbound, kHbone, kCount };
+inline constexpr size_t kDirections = static_cast<size_t>(Direction::kCount);
 const char* directionLabel(Direction direction);
 
 // Why a connection ended the way it did; the `result` label of ambit_agent_connections_total.
@@ -20,11 +20,14 @@ enum class ConnectionResult {
   kNoConfig,       // refused: no config from the control plane yet
   kNoRoute,        // refused: the destination has no usable endpoint or port
   kConnectFailed,  // the upstream connect failed or timed out
-  kUnsupported,    // refused: a listener this version does not serve yet
-  kDenied,         // refused: policies apply that this version cannot enforce on plaintext
+  kDenied,         // refused: the destination's policies deny it (or its PeerAuthentication)
+  kNoCertificate,  // refused: the pod has no workload certificate yet (never plaintext instead)
+  kTunnelFailed,   // the HBONE tunnel could not be set up (handshake, peer identity, response)
+  kRevoked,        // closed while open: a newer policy denies it
   kError,          // failed mid-relay, or the idle timeout closed it
+  kCount,          // the number of results, not a result
 };
-inline constexpr size_t kConnectionResults = 8;
+inline constexpr size_t kConnectionResults = static_cast<size_t>(ConnectionResult::kCount);
 const char* resultLabel(ConnectionResult result);
 
 class AgentMetrics {

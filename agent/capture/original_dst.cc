@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/errno_text.h"
+
 namespace ambit::agent {
 namespace {
 
@@ -20,7 +22,7 @@ constexpr int kIp6tSoOriginalDst = 80;
 
 absl::Status lookupError(int err) {
   if (err == ENOENT) return absl::NotFoundError("original destination: no conntrack entry");
-  return absl::InternalError(absl::StrCat("original destination: ", std::strerror(err)));
+  return absl::InternalError(absl::StrCat("original destination: ", errnoText(err)));
 }
 
 absl::StatusOr<tcp::endpoint> viaIpv4(int fd) {
@@ -39,7 +41,7 @@ absl::StatusOr<tcp::endpoint> originalDestination(int fd) {
   socklen_t len = sizeof local;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("original destination: getsockname: ", std::strerror(errno)));
+        absl::StrCat("original destination: getsockname: ", errnoText(errno)));
   }
   if (local.ss_family == AF_INET) return viaIpv4(fd);
   if (local.ss_family != AF_INET6) {

@@ -7,8 +7,6 @@
 
 namespace ambit::agent::cni {
 
-std::string errnoText(int err) { return std::strerror(err); }
-
 absl::Status makeDirectories(const std::string& path, mode_t mode) {
   if (path.empty()) return absl::InvalidArgumentError("mkdir: empty path");
   std::size_t pos = 0;

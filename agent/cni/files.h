@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/errno_text.h"  // errnoText, used by every file that includes this one
 #include "core/status.h"
 
 namespace ambit::agent::cni {
@@ -12,8 +13,5 @@ namespace ambit::agent::cni {
 // Creates `path` and its missing parents with `mode` (like `mkdir -p -m`); existing directories
 // are left as they are.
 absl::Status makeDirectories(const std::string& path, mode_t mode);
-
-// The text of errno value `err`.
-std::string errnoText(int err);
 
 }  // namespace ambit::agent::cni

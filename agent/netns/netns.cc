@@ -18,6 +18,7 @@
 
 #include <absl/strings/str_split.h>
 
+#include "core/errno_text.h"
 #include "core/log.h"
 
 extern char** environ;
@@ -26,8 +27,6 @@ namespace ambit::agent {
 namespace {
 
 constexpr auto kCommandTimeout = std::chrono::seconds(30);
-
-std::string errnoText(int err) { return std::strerror(err); }
 
 ino_t inodeOf(int fd) {
   struct stat st {};

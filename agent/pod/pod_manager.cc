@@ -3,6 +3,7 @@
 #include <absl/strings/str_cat.h>
 
 #include "agent/cni/pod_records.h"
+#include "agent/identity/identities_on_node.h"
 #include "core/json/json_writer.h"
 #include "core/log.h"
 
@@ -25,13 +26,15 @@ std::string keyOf(const ambit::cni::v1::PodInfo& info) {
 }  // namespace
 
 PodManager::PodManager(asio::io_context& control, asio::io_context& data, PodManagerOptions options,
-                       Redirector& redirector, SnapshotStore& store, AgentMetrics& metrics)
+                       Redirector& redirector, SnapshotStore& store, AgentMetrics& metrics,
+                       const CredentialSource& credentials)
     : io_(control),
       data_(data),
       options_(std::move(options)),
       redirector_(redirector),
       store_(store),
       metrics_(metrics),
+      credentials_(credentials),
       retry_(control) {}
 
 void PodManager::addPod(const ambit::cni::v1::PodInfo& info, std::shared_ptr<const Netns> netns) {
@@ -91,29 +94,38 @@ void PodManager::shutdown() {
   });
 }
 
-bool PodManager::wantsCapture(const Pod& pod, const Snapshot& snapshot) const {
+Snapshot::WorkloadPtr PodManager::workloadOf(const Pod& pod, const Snapshot& snapshot) const {
   for (const std::string& ip : pod.info.ips()) {
     boost::system::error_code ec;
     const asio::ip::address address = asio::ip::make_address(ip, ec);
     if (ec) continue;
     Snapshot::WorkloadPtr workload = snapshot.workloadByIp(toIpBytes(address));
-    if (workload == nullptr || workload->namespace_() != pod.info.namespace_() ||
-        workload->name() != pod.info.name()) {
-      continue;
+    if (workload != nullptr && workload->namespace_() == pod.info.namespace_() &&
+        workload->name() == pod.info.name()) {
+      return workload;
     }
-    if (!workload->node().empty() && workload->node() != options_.node) {
-      logger()->warn("pod {} is reported on {} but the control plane places it on {}",
-                     podName(pod.info), options_.node, workload->node());
-    }
-    return workload->tunnel_protocol() == wl::HBONE && workload->network_mode() != wl::HOST_NETWORK;
   }
-  return false;
+  return nullptr;
 }
 
-absl::Status PodManager::enroll(Pod& pod) {
-  auto proxy =
-      std::make_shared<PodProxy>(data_, pod.netns, PodLabel{pod.info.uid(), podName(pod.info)},
-                                 store_, picker_, metrics_, options_.proxy);
+bool PodManager::wantsCapture(const Pod& pod, const Snapshot& snapshot) const {
+  const Snapshot::WorkloadPtr workload = workloadOf(pod, snapshot);
+  if (workload == nullptr) return false;
+  if (!workload->node().empty() && workload->node() != options_.node) {
+    logger()->warn("pod {} is reported on {} but the control plane places it on {}",
+                   podName(pod.info), options_.node, workload->node());
+  }
+  return workload->tunnel_protocol() == wl::HBONE && workload->network_mode() != wl::HOST_NETWORK;
+}
+
+absl::Status PodManager::enroll(Pod& pod, const Snapshot& snapshot) {
+  const Snapshot::WorkloadPtr workload = workloadOf(pod, snapshot);
+  if (workload == nullptr) return absl::NotFoundError("the pod's workload is not in the config");
+  AMBIT_ASSIGN_OR_RETURN(tls::SpiffeId identity, workloadIdentity(*workload, kDefaultTrustDomain));
+  PodLabel label{pod.info.uid(), podName(pod.info), identity.toString(), {}};
+  for (const std::string& address : workload->addresses()) label.addresses.push_back(address);
+  auto proxy = std::make_shared<PodProxy>(data_, pod.netns, std::move(label), store_, picker_,
+                                          metrics_, credentials_, options_.proxy);
   // Listeners first, then capture: captured traffic never meets a closed port.
   AMBIT_RETURN_IF_ERROR(proxy->start());
   if (absl::Status installed = redirector_.install(*pod.netns, options_.capture); !installed.ok()) {
@@ -150,13 +162,15 @@ void PodManager::reconcile() {
     const bool want = wantsCapture(pod, *snapshot);
     absl::Status status;
     if (want && pod.proxy == nullptr) {
-      status = enroll(pod);
+      status = enroll(pod, *snapshot);
     } else if (!want && (pod.proxy != nullptr || !pod.released_after_sync)) {
       status = release(pod);
     }
     if (want) pod.released_after_sync = false;
     if (status.ok()) {
       pod.error.clear();
+      // Policies may have changed: open connections they now deny are closed.
+      if (pod.proxy != nullptr) pod.proxy->revalidate();
       continue;
     }
     pod.error = std::string(status.message());

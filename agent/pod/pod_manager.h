@@ -32,7 +32,7 @@ class PodManager {
  public:
   PodManager(boost::asio::io_context& control, boost::asio::io_context& data,
              PodManagerOptions options, Redirector& redirector, SnapshotStore& store,
-             AgentMetrics& metrics);
+             AgentMetrics& metrics, const CredentialSource& credentials);
 
   // Thread-safe: queue work on the io_context and return at once.
   void addPod(const ambit::cni::v1::PodInfo& pod, std::shared_ptr<const Netns> netns);
@@ -58,8 +58,10 @@ class PodManager {
   };
 
   void reconcile();
+  // The pod's workload in `snapshot`, matched by address, namespace and name; nullptr if none.
+  Snapshot::WorkloadPtr workloadOf(const Pod& pod, const Snapshot& snapshot) const;
   bool wantsCapture(const Pod& pod, const Snapshot& snapshot) const;
-  absl::Status enroll(Pod& pod);
+  absl::Status enroll(Pod& pod, const Snapshot& snapshot);
   absl::Status release(Pod& pod);
   void scheduleRetry();
   void updateGauges();
@@ -70,6 +72,7 @@ class PodManager {
   Redirector& redirector_;
   SnapshotStore& store_;
   AgentMetrics& metrics_;
+  const CredentialSource& credentials_;
   EndpointPicker picker_;
   boost::asio::steady_timer retry_;
   bool retry_pending_ = false;

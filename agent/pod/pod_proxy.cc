@@ -35,16 +35,38 @@ std::string peerOf(const tcp::socket& socket) {
 
 }  // namespace
 
+namespace {
+
+HbonePoolOptions poolOptions(const PodProxyOptions& options) {
+  HbonePoolOptions out = options.pool;
+  out.mark = options.mark;
+  out.connect_timeout = options.connect_timeout;
+  return out;
+}
+
+}  // namespace
+
 PodProxy::PodProxy(asio::io_context& io, std::shared_ptr<const Netns> netns, PodLabel pod,
                    const SnapshotStore& store, EndpointPicker& picker, AgentMetrics& metrics,
-                   PodProxyOptions options)
+                   const CredentialSource& credentials, PodProxyOptions options)
     : io_(io),
       netns_(std::move(netns)),
       pod_(std::move(pod)),
       store_(store),
       picker_(picker),
       metrics_(metrics),
-      options_(std::move(options)) {}
+      credentials_(credentials),
+      options_(std::move(options)),
+      agent_ports_{options_.outbound_port, options_.inbound_plaintext_port, options_.hbone_port},
+      pool_(
+          io_, netns_,
+          [this] {
+            return TunnelCredentials{credentials_.credential(pod_.identity),
+                                     credentials_.trustBundle()};
+          },
+          poolOptions(options_)) {}
+
+PodProxy::~PodProxy() = default;
 
 absl::StatusOr<PodProxy::Acceptor> PodProxy::listen(const tcp::endpoint& endpoint) {
   const tcp protocol = endpoint.protocol();
@@ -97,13 +119,53 @@ absl::Status PodProxy::start() {
 }
 
 void PodProxy::stop() {
-  // Acceptors belong to the io_context's thread; close them there.
+  // Acceptors and tunnels belong to the io_context's thread; close them there.
   asio::post(io_, [self = shared_from_this()] {
     for (auto& acceptor : self->acceptors_) {
       boost::system::error_code ignored;
       acceptor->close(ignored);
     }
+    self->pool_.shutdown();
+    for (const auto& weak : self->server_connections_) {
+      if (auto connection = weak.lock()) connection->drain();
+    }
   });
+}
+
+void PodProxy::revalidate() {
+  asio::post(io_, [self = shared_from_this()] {
+    const std::shared_ptr<const Snapshot> snapshot = self->store_.current();
+    const Snapshot::WorkloadPtr pod = self->podWorkload(*snapshot);
+    for (auto it = self->open_inbound_.begin(); it != self->open_inbound_.end();) {
+      OpenInbound& open = *it++;  // close() may end the entry's connection, not the entry
+      InboundConnection connection = open.connection;
+      connection.pod = pod.get();
+      const InboundDecision decision = decideInbound(*snapshot, connection, self->agent_ports_);
+      if (!decision.allowed()) {
+        self->metrics_.connection(connection.transport == InboundConnection::Transport::kHbone
+                                      ? Direction::kHbone
+                                      : Direction::kInbound,
+                                  ConnectionResult::kRevoked);
+        open.close(decision.describe());
+      }
+    }
+  });
+}
+
+std::shared_ptr<void> PodProxy::trackInbound(InboundConnection connection,
+                                             std::function<void(const std::string&)> close) {
+  auto it = open_inbound_.insert(open_inbound_.end(),
+                                 OpenInbound{std::move(connection), std::move(close)});
+  // The handle removes the entry; it lives in the connection's coroutine, on this thread.
+  return std::shared_ptr<void>(
+      nullptr, [self = shared_from_this(), it](void*) { self->open_inbound_.erase(it); });
+}
+
+Snapshot::WorkloadPtr PodProxy::podWorkload(const Snapshot& snapshot) const {
+  for (const IpBytes& ip : pod_.addresses) {
+    if (Snapshot::WorkloadPtr workload = snapshot.workloadByIp(ip)) return workload;
+  }
+  return nullptr;
 }
 
 asio::awaitable<void> PodProxy::acceptLoop(std::shared_ptr<PodProxy> self, Acceptor& acceptor,
@@ -126,7 +188,7 @@ asio::awaitable<void> PodProxy::acceptLoop(std::shared_ptr<PodProxy> self, Accep
     } else if (role == Direction::kInbound) {
       asio::co_spawn(io_, handleInbound(self, std::move(socket)), asio::detached);
     } else {
-      refuseHbone(std::move(socket));
+      asio::co_spawn(io_, serveHbone(self, std::move(socket)), asio::detached);
     }
   }
 }
@@ -170,7 +232,7 @@ void PodProxy::refuse(Socket& downstream, Direction direction, ConnectionResult 
   resetAndClose(downstream);
 }
 
-asio::awaitable<void> PodProxy::connectAndRelay(Socket downstream,
+asio::awaitable<void> PodProxy::connectAndRelay(Socket& downstream,
                                                 absl::StatusOr<UniqueFd> upstream_fd,
                                                 tcp::endpoint destination, Direction direction,
                                                 std::string connection) {
@@ -188,81 +250,6 @@ asio::awaitable<void> PodProxy::connectAndRelay(Socket downstream,
     co_return;
   }
   co_await relay(downstream, upstream, direction, absl::StrCat(pod_.name, " ", connection));
-}
-
-asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, Socket downstream) {
-  const std::string source = peerOf(downstream);
-  absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
-  if (!original.ok()) {
-    refuse(downstream, Direction::kOutbound, ConnectionResult::kNoRoute,
-           absl::StrCat(source, ": no original destination: ", original.status().message()));
-    co_return;
-  }
-  const std::shared_ptr<const Snapshot> snapshot = store_.current();
-  absl::StatusOr<OutboundTarget> target = decideOutbound(*snapshot, *original, picker_);
-  if (!target.ok()) {
-    refuse(downstream, Direction::kOutbound,
-           absl::IsFailedPrecondition(target.status()) ? ConnectionResult::kNoConfig
-                                                       : ConnectionResult::kNoRoute,
-           absl::StrCat(source, " -> ", str(*original), ": ", target.status().message()));
-    co_return;
-  }
-  const tcp::endpoint destination = target->endpoint;
-  co_await connectAndRelay(
-      std::move(downstream),
-      outboundUpstreamSocket(*netns_, options_.mark, destination.protocol().family()), destination,
-      Direction::kOutbound, absl::StrCat(source, " -> ", str(*original), " ", target->describe()));
-}
-
-asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket downstream) {
-  boost::system::error_code ec;
-  const tcp::endpoint peer = downstream.remote_endpoint(ec);
-  absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
-  if (ec || !original.ok()) {
-    refuse(downstream, Direction::kInbound, ConnectionResult::kNoRoute,
-           "no peer or original destination");
-    co_return;
-  }
-  const std::string connection = absl::StrCat(str(peer), " -> ", str(*original));
-  // The agent's own ports are never a destination: relaying there would loop back to the agent.
-  const uint16_t port = original->port();
-  if (port == options_.outbound_port || port == options_.inbound_plaintext_port ||
-      port == options_.hbone_port) {
-    refuse(downstream, Direction::kInbound, ConnectionResult::kNoRoute,
-           absl::StrCat(connection, ": the destination is an agent port"));
-    co_return;
-  }
-  // Without config the agent cannot know the pod's peer authentication mode: fail closed.
-  const std::shared_ptr<const Snapshot> snapshot = store_.current();
-  if (snapshot->version() == 0) {
-    refuse(downstream, Direction::kInbound, ConnectionResult::kNoConfig,
-           absl::StrCat(connection, ": no config from the control plane yet"));
-    co_return;
-  }
-  // Policies need the peer identities the HBONE tunnel brings; until the agent can evaluate
-  // them, a pod they apply to takes no plaintext at all rather than traffic they might deny.
-  const Snapshot::WorkloadPtr destination = snapshot->workloadByIp(toIpBytes(original->address()));
-  if (destination == nullptr) {
-    refuse(downstream, Direction::kInbound, ConnectionResult::kNoRoute,
-           absl::StrCat(connection, ": the destination is not a known workload"));
-    co_return;
-  }
-  if (const auto policies = snapshot->policiesFor(*destination); !policies.empty()) {
-    refuse(downstream, Direction::kInbound, ConnectionResult::kDenied,
-           absl::StrCat(connection, ": ", policies.size(), " authorization ",
-                        policies.size() == 1 ? "policy applies" : "policies apply", " (",
-                        policies.front()->namespace_(), "/", policies.front()->name(),
-                        "), and this agent cannot enforce policies on plaintext yet"));
-    co_return;
-  }
-  co_await connectAndRelay(std::move(downstream),
-                           inboundUpstreamSocket(*netns_, peer, options_.mark), *original,
-                           Direction::kInbound, connection);
-}
-
-void PodProxy::refuseHbone(Socket downstream) {
-  refuse(downstream, Direction::kHbone, ConnectionResult::kUnsupported,
-         absl::StrCat(peerOf(downstream), ": this agent does not serve HBONE yet"));
 }
 
 }  // namespace ambit::agent

@@ -5,12 +5,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/errno_text.h"
+
 namespace ambit::agent {
 namespace {
 
 absl::Status setOption(int fd, int level, int name, int value, const char* what) {
   if (::setsockopt(fd, level, name, &value, sizeof value) != 0) {
-    return absl::InternalError(absl::StrCat("setsockopt ", what, ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("setsockopt ", what, ": ", errnoText(errno)));
   }
   return absl::OkStatus();
 }
@@ -38,9 +40,8 @@ absl::StatusOr<UniqueFd> inboundUpstreamSocket(const Netns& netns,
       setOption(fd.get(), SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1, "IP_BIND_ADDRESS_NO_PORT"));
   const boost::asio::ip::tcp::endpoint source(client_source.address(), 0);
   if (::bind(fd.get(), source.data(), static_cast<socklen_t>(source.size())) != 0) {
-    return absl::InternalError(absl::StrCat("bind to client address ",
-                                            client_source.address().to_string(), ": ",
-                                            std::strerror(errno)));
+    return absl::InternalError(absl::StrCat(
+        "bind to client address ", client_source.address().to_string(), ": ", errnoText(errno)));
   }
   return fd;
 }

@@ -2,36 +2,31 @@
 
 namespace ambit::agent {
 
-std::shared_ptr<const Snapshot> SnapshotStore::current() const {
-  std::lock_guard lock(mu_);
-  return current_;
-}
+std::shared_ptr<const Snapshot> SnapshotStore::current() const { return current_.get(); }
 
 void SnapshotStore::replaceAddresses(const Addresses& addresses) {
-  std::unique_lock lock(mu_);
+  std::lock_guard lock(update_mu_);
   addresses_ = addresses;
   have_addresses_ = true;
-  publish(std::move(lock));
+  publish();
 }
 
 void SnapshotStore::replacePolicies(const Policies& policies) {
-  std::unique_lock lock(mu_);
+  std::lock_guard lock(update_mu_);
   policies_ = policies;
-  publish(std::move(lock));
+  publish();
 }
 
-void SnapshotStore::publish(std::unique_lock<std::mutex> lock) {
+void SnapshotStore::publish() {
   std::shared_ptr<const Snapshot> next =
       Snapshot::build(addresses_, policies_, have_addresses_ ? ++version_ : 0);
-  current_ = next;
-  auto subscribers = subscribers_;
-  lock.unlock();
-  for (const auto& notify : subscribers) notify(next);
+  current_.publish(next);
+  for (const auto& notify : subscribers_) notify(next);
 }
 
 void SnapshotStore::subscribe(
     std::function<void(const std::shared_ptr<const Snapshot>&)> on_change) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(update_mu_);
   subscribers_.push_back(std::move(on_change));
 }
 

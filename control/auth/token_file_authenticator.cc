@@ -8,9 +8,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "control/auth/spiffe_id.h"
 #include "core/config/validate/common.h"
 #include "core/files.h"
+#include "core/tls/spiffe_id.h"
 
 namespace ambit::control::auth {
 namespace {
@@ -78,7 +78,7 @@ TokenFileAuthenticator::readTable(const std::string& path) {
       entry.caller.kind = Caller::Kind::kNodeAgent;
       entry.caller.node = words[2];
     } else if (words[1] == "waypoint") {
-      absl::StatusOr<SpiffeId> id = SpiffeId::parse(words[2]);
+      absl::StatusOr<tls::SpiffeId> id = tls::SpiffeId::parse(words[2]);
       if (!id.ok()) return lineError(path, number, std::string(id.status().message()));
       entry.caller.kind = Caller::Kind::kWaypoint;
       entry.caller.identity = id->toString();

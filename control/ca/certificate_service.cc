@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "control/auth/spiffe_id.h"
 #include "core/log.h"
+#include "core/tls/spiffe_id.h"
 
 namespace ambit::control::ca {
 namespace {
@@ -87,7 +87,7 @@ absl::StatusOr<std::vector<std::string>> CertificateService::issue(
     return requested.status();
   }
   record.identity = *requested;
-  absl::StatusOr<auth::SpiffeId> id = auth::SpiffeId::parse(*requested);
+  absl::StatusOr<tls::SpiffeId> id = tls::SpiffeId::parse(*requested);
   if (!id.ok()) {
     record.reason = Reason::kInvalidIdentity;
     return id.status();

@@ -9,14 +9,15 @@ namespace {
 void freeExtensions(STACK_OF(X509_EXTENSION) * exts) {
   sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 }
-using ExtensionsPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), OpensslDeleter<freeExtensions>>;
+using ExtensionsPtr =
+    std::unique_ptr<STACK_OF(X509_EXTENSION), tls::OpensslDeleter<freeExtensions>>;
 
 absl::StatusOr<std::vector<std::string>> readUriSans(X509_REQ* req) {
   std::vector<std::string> uris;
   ExtensionsPtr exts(X509_REQ_get_extensions(req));
   if (!exts) return uris;
   int critical = 0;
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
+  tls::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
       X509V3_get_d2i(exts.get(), NID_subject_alt_name, &critical, nullptr)));
   if (!names) {
     // -1: no such extension; -2: more than one; otherwise the extension did not decode.
@@ -41,7 +42,7 @@ absl::StatusOr<Csr> Csr::parse(const std::string& pem) {
         absl::StrCat("CSR is ", pem.size(), " bytes; the limit is ", kMaxBytes));
   }
   ERR_clear_error();
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  tls::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return absl::InternalError("BIO_new_mem_buf failed");
   Csr csr;
   csr.req_.reset(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
@@ -54,9 +55,9 @@ absl::StatusOr<Csr> Csr::parse(const std::string& pem) {
     ERR_clear_error();
     return absl::InvalidArgumentError("CSR has no usable public key");
   }
-  if (!isP256(key)) {
+  if (!tls::isP256(key)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("CSR key must be ECDSA P-256, got ", describeKey(key)));
+        absl::StrCat("CSR key must be ECDSA P-256, got ", tls::describeKey(key)));
   }
   if (X509_REQ_verify(csr.req_.get(), key) != 1) {
     ERR_clear_error();

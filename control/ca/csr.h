@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "control/ca/openssl_util.h"
+#include "core/tls/openssl_util.h"
 
 namespace ambit::control::ca {
 
@@ -25,7 +25,7 @@ class Csr {
  private:
   Csr() = default;
 
-  X509ReqPtr req_;
+  tls::X509ReqPtr req_;
   std::vector<std::string> uri_sans_;
 };
 

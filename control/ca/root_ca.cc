@@ -6,10 +6,10 @@
 
 #include <openssl/err.h>
 
-#include "control/auth/spiffe_id.h"
 #include "control/ca/state_files.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "core/tls/spiffe_id.h"
 
 namespace ambit::control::ca {
 namespace {
@@ -21,44 +21,45 @@ constexpr std::chrono::seconds kRootValidity = std::chrono::years(10);
 constexpr std::chrono::seconds kClockSkew = std::chrono::minutes(1);
 
 struct KeyPair {
-  X509Ptr cert;
-  EvpPkeyPtr key;
+  tls::X509Ptr cert;
+  tls::EvpPkeyPtr key;
 };
 
 absl::Status setName(X509_NAME* name, const char* field, const std::string& value) {
   if (X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
                                  reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1,
                                  0) != 1) {
-    return absl::InternalError(absl::StrCat("subject ", field, ": ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("subject ", field, ": ", tls::opensslErrors()));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<KeyPair> generateRoot(const std::string& trust_domain) {
-  AMBIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, generateP256Key());
-  X509Ptr cert(X509_new());
+  AMBIT_ASSIGN_OR_RETURN(tls::EvpPkeyPtr key, tls::generateP256Key());
+  tls::X509Ptr cert(X509_new());
   if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
-    return absl::InternalError(absl::StrCat("X509_new: ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("X509_new: ", tls::opensslErrors()));
   }
-  AMBIT_RETURN_IF_ERROR(setRandomSerial(cert.get()));
+  AMBIT_RETURN_IF_ERROR(tls::setRandomSerial(cert.get()));
   const std::time_t now = std::time(nullptr);
   AMBIT_RETURN_IF_ERROR(
-      setValidity(cert.get(), now - kClockSkew.count(), now + kRootValidity.count()));
+      tls::setValidity(cert.get(), now - kClockSkew.count(), now + kRootValidity.count()));
   X509_NAME* name = X509_get_subject_name(cert.get());
   AMBIT_RETURN_IF_ERROR(setName(name, "O", trust_domain));
   AMBIT_RETURN_IF_ERROR(setName(name, "CN", "Ambit root CA"));
   if (X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key.get()) != 1) {
-    return absl::InternalError(absl::StrCat("root name or key: ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("root name or key: ", tls::opensslErrors()));
   }
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  AMBIT_RETURN_IF_ERROR(addExtension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE"));
   AMBIT_RETURN_IF_ERROR(
-      addExtension(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
-  AMBIT_RETURN_IF_ERROR(addExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
+      tls::addExtension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE"));
+  AMBIT_RETURN_IF_ERROR(
+      tls::addExtension(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
+  AMBIT_RETURN_IF_ERROR(tls::addExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
-    return absl::InternalError(absl::StrCat("sign root: ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("sign root: ", tls::opensslErrors()));
   }
   return KeyPair{std::move(cert), std::move(key)};
 }
@@ -82,8 +83,8 @@ absl::Status checkSigningPair(X509* cert, EVP_PKEY* key, const std::string& what
 absl::StatusOr<KeyPair> readPair(const fs::path& cert_path, const fs::path& key_path) {
   AMBIT_ASSIGN_OR_RETURN(std::string cert_pem, readFile(cert_path, kMaxPemBytes));
   AMBIT_ASSIGN_OR_RETURN(std::string key_pem, readFile(key_path, kMaxPemBytes));
-  AMBIT_ASSIGN_OR_RETURN(X509Ptr cert, parseCertPem(cert_pem, cert_path.string()));
-  AMBIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, parsePrivateKeyPem(key_pem, key_path.string()));
+  AMBIT_ASSIGN_OR_RETURN(tls::X509Ptr cert, tls::parseCertPem(cert_pem, cert_path.string()));
+  AMBIT_ASSIGN_OR_RETURN(tls::EvpPkeyPtr key, tls::parsePrivateKeyPem(key_pem, key_path.string()));
   AMBIT_RETURN_IF_ERROR(checkSigningPair(cert.get(), key.get(), cert_path.string()));
   return KeyPair{std::move(cert), std::move(key)};
 }
@@ -97,7 +98,7 @@ bool fileExists(const fs::path& path) {
 
 absl::StatusOr<RootCa> RootCa::loadOrCreate(const fs::path& state_dir,
                                             const std::string& trust_domain) {
-  if (!auth::isTrustDomain(trust_domain)) {
+  if (!tls::isTrustDomain(trust_domain)) {
     return absl::InvalidArgumentError(absl::StrCat("trust domain \"", trust_domain,
                                                    "\": expected lowercase letters, digits, "
                                                    "'.', '-' or '_'"));
@@ -129,8 +130,8 @@ absl::StatusOr<RootCa> RootCa::loadOrCreate(const fs::path& state_dir,
       return absl::InternalError(absl::StrCat("create ", state_dir.string(), ": ", ec.message()));
     }
     AMBIT_ASSIGN_OR_RETURN(KeyPair pair, generateRoot(trust_domain));
-    AMBIT_ASSIGN_OR_RETURN(std::string key_pem, privateKeyToPem(pair.key.get()));
-    AMBIT_ASSIGN_OR_RETURN(std::string cert_pem, certToPem(pair.cert.get()));
+    AMBIT_ASSIGN_OR_RETURN(std::string key_pem, tls::privateKeyToPem(pair.key.get()));
+    AMBIT_ASSIGN_OR_RETURN(std::string cert_pem, tls::certToPem(pair.cert.get()));
     AMBIT_RETURN_IF_ERROR(writeFileAtomic(key_path, key_pem, 0600));
     AMBIT_RETURN_IF_ERROR(writeFileAtomic(cert_path, cert_pem, 0644));
     ca.signing_cert_ = std::move(pair.cert);
@@ -138,7 +139,7 @@ absl::StatusOr<RootCa> RootCa::loadOrCreate(const fs::path& state_dir,
     log::get("ca")->info("created a new root CA for trust domain {} in {}", trust_domain,
                          state_dir.string());
   }
-  AMBIT_ASSIGN_OR_RETURN(ca.root_pem_, certToPem(ca.signing_cert_.get()));
+  AMBIT_ASSIGN_OR_RETURN(ca.root_pem_, tls::certToPem(ca.signing_cert_.get()));
   ca.chain_ = {ca.root_pem_};
   return ca;
 }
@@ -155,19 +156,20 @@ absl::StatusOr<RootCa> RootCa::loadPluggedIn(const fs::path& cacerts_dir) {
         absl::StrCat((cacerts_dir / kCaCertFile).string(), ": no subjectKeyIdentifier extension"));
   }
   AMBIT_ASSIGN_OR_RETURN(std::string root_text, readFile(root_path, kMaxPemBytes));
-  AMBIT_ASSIGN_OR_RETURN(std::vector<X509Ptr> roots, parseCertsPem(root_text, root_path.string()));
-  std::vector<X509Ptr> intermediates;
+  AMBIT_ASSIGN_OR_RETURN(std::vector<tls::X509Ptr> roots,
+                         tls::parseCertsPem(root_text, root_path.string()));
+  std::vector<tls::X509Ptr> intermediates;
   if (fileExists(chain_path)) {
     AMBIT_ASSIGN_OR_RETURN(std::string chain_text, readFile(chain_path, kMaxPemBytes));
-    AMBIT_ASSIGN_OR_RETURN(intermediates, parseCertsPem(chain_text, chain_path.string()));
+    AMBIT_ASSIGN_OR_RETURN(intermediates, tls::parseCertsPem(chain_text, chain_path.string()));
   }
 
   // What verifies is exactly what callers receive after their leaf, so they can verify it too.
   RootCa ca;
-  AMBIT_ASSIGN_OR_RETURN(ca.chain_, verifyChain(pair.cert.get(), intermediates, roots,
-                                                (cacerts_dir / kCaCertFile).string()));
-  for (const X509Ptr& root : roots) {
-    AMBIT_ASSIGN_OR_RETURN(std::string pem, certToPem(root.get()));
+  AMBIT_ASSIGN_OR_RETURN(ca.chain_, tls::verifyChain(pair.cert.get(), intermediates, roots,
+                                                     (cacerts_dir / kCaCertFile).string()));
+  for (const tls::X509Ptr& root : roots) {
+    AMBIT_ASSIGN_OR_RETURN(std::string pem, tls::certToPem(root.get()));
     ca.root_pem_ += pem;
   }
   ca.signing_cert_ = std::move(pair.cert);

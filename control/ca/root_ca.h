@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "control/ca/openssl_util.h"
+#include "core/tls/openssl_util.h"
 
 namespace ambit::control::ca {
 
@@ -48,8 +48,8 @@ class RootCa {
  private:
   RootCa() = default;
 
-  X509Ptr signing_cert_;
-  EvpPkeyPtr signing_key_;
+  tls::X509Ptr signing_cert_;
+  tls::EvpPkeyPtr signing_key_;
   std::string root_pem_;
   std::vector<std::string> chain_;
   bool plugged_in_ = false;

@@ -5,8 +5,8 @@
 
 #include <openssl/err.h>
 
-#include "control/auth/spiffe_id.h"
 #include "core/config/validate/common.h"
+#include "core/tls/spiffe_id.h"
 
 namespace ambit::control::ca {
 namespace {
@@ -18,7 +18,7 @@ absl::Status pushName(GENERAL_NAMES* names, int type, const std::string& value) 
       ASN1_STRING_set(text, value.data(), static_cast<int>(value.size())) != 1) {
     GENERAL_NAME_free(name);
     ASN1_IA5STRING_free(text);
-    return absl::InternalError(absl::StrCat("subjectAltName entry: ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("subjectAltName entry: ", tls::opensslErrors()));
   }
   GENERAL_NAME_set0_value(name, type, text);
   if (sk_GENERAL_NAME_push(names, name) <= 0) {
@@ -84,13 +84,13 @@ absl::StatusOr<std::vector<std::string>> CertificateSigner::sign(const std::stri
 absl::StatusOr<std::vector<std::string>> CertificateSigner::sign(const Csr& csr,
                                                                  const std::string& spiffe_id,
                                                                  std::chrono::seconds ttl) const {
-  AMBIT_ASSIGN_OR_RETURN(auth::SpiffeId id, auth::SpiffeId::parse(spiffe_id));
-  GeneralNamesPtr sans(sk_GENERAL_NAME_new_null());
+  AMBIT_ASSIGN_OR_RETURN(tls::SpiffeId id, tls::SpiffeId::parse(spiffe_id));
+  tls::GeneralNamesPtr sans(sk_GENERAL_NAME_new_null());
   if (!sans) return absl::InternalError("sk_GENERAL_NAME_new_null failed");
   AMBIT_RETURN_IF_ERROR(pushName(sans.get(), GEN_URI, id.toString()));
   // The subject stays empty (the identity is the SAN), so RFC 5280 wants the SAN critical.
-  AMBIT_ASSIGN_OR_RETURN(
-      X509Ptr leaf, issueLeaf(csr.publicKey(), "", sans.get(), true, "serverAuth,clientAuth", ttl));
+  AMBIT_ASSIGN_OR_RETURN(tls::X509Ptr leaf, issueLeaf(csr.publicKey(), "", sans.get(), true,
+                                                      "serverAuth,clientAuth", ttl));
   return withChain(leaf.get());
 }
 
@@ -100,7 +100,7 @@ absl::StatusOr<ServingCertificate> CertificateSigner::issueServing(
   if (dns_names.empty() && ip_addresses.empty()) {
     return absl::InvalidArgumentError("a serving certificate needs a DNS name or IP address");
   }
-  GeneralNamesPtr sans(sk_GENERAL_NAME_new_null());
+  tls::GeneralNamesPtr sans(sk_GENERAL_NAME_new_null());
   if (!sans) return absl::InternalError("sk_GENERAL_NAME_new_null failed");
   for (const std::string& dns : dns_names) {
     if (!config::validate::isDns1123Subdomain(dns)) {
@@ -110,66 +110,69 @@ absl::StatusOr<ServingCertificate> CertificateSigner::issueServing(
   }
   for (const std::string& ip : ip_addresses) AMBIT_RETURN_IF_ERROR(pushIp(sans.get(), ip));
 
-  AMBIT_ASSIGN_OR_RETURN(EvpPkeyPtr key, generateP256Key());
+  AMBIT_ASSIGN_OR_RETURN(tls::EvpPkeyPtr key, tls::generateP256Key());
   const std::string cn = dns_names.empty() ? ip_addresses.front() : dns_names.front();
-  AMBIT_ASSIGN_OR_RETURN(X509Ptr leaf,
+  AMBIT_ASSIGN_OR_RETURN(tls::X509Ptr leaf,
                          issueLeaf(key.get(), cn, sans.get(), false, "serverAuth", ttl));
   ServingCertificate out;
   AMBIT_ASSIGN_OR_RETURN(out.cert_chain, withChain(leaf.get()));
   for (const std::string& pem : out.cert_chain) out.cert_chain_pem += pem;
-  AMBIT_ASSIGN_OR_RETURN(out.key_pem, privateKeyToPem(key.get()));
+  AMBIT_ASSIGN_OR_RETURN(out.key_pem, tls::privateKeyToPem(key.get()));
   return out;
 }
 
-absl::StatusOr<X509Ptr> CertificateSigner::issueLeaf(EVP_PKEY* key, const std::string& common_name,
-                                                     GENERAL_NAMES* sans, bool san_critical,
-                                                     const char* eku,
-                                                     std::chrono::seconds ttl) const {
+absl::StatusOr<tls::X509Ptr> CertificateSigner::issueLeaf(EVP_PKEY* key,
+                                                          const std::string& common_name,
+                                                          GENERAL_NAMES* sans, bool san_critical,
+                                                          const char* eku,
+                                                          std::chrono::seconds ttl) const {
   X509* issuer = ca_->signingCert();
   const std::time_t now = std::time(nullptr);
-  AMBIT_ASSIGN_OR_RETURN(const std::time_t issuer_end, notAfter(issuer));
+  AMBIT_ASSIGN_OR_RETURN(const std::time_t issuer_end, tls::notAfter(issuer));
   const std::time_t not_after = std::min<std::time_t>(now + effectiveTtl(ttl).count(), issuer_end);
   if (not_after <= now) {
     return absl::FailedPreconditionError("the signing certificate has expired");
   }
 
-  X509Ptr cert(X509_new());
+  tls::X509Ptr cert(X509_new());
   if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) {
-    return absl::InternalError(absl::StrCat("X509_new: ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("X509_new: ", tls::opensslErrors()));
   }
-  AMBIT_RETURN_IF_ERROR(setRandomSerial(cert.get()));
-  AMBIT_RETURN_IF_ERROR(setValidity(cert.get(), now - kClockSkew.count(), not_after));
+  AMBIT_RETURN_IF_ERROR(tls::setRandomSerial(cert.get()));
+  AMBIT_RETURN_IF_ERROR(tls::setValidity(cert.get(), now - kClockSkew.count(), not_after));
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer)) != 1 ||
       X509_set_pubkey(cert.get(), key) != 1) {
-    return absl::InternalError(absl::StrCat("leaf issuer or key: ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("leaf issuer or key: ", tls::opensslErrors()));
   }
   if (!common_name.empty() &&
       X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_UTF8,
                                  reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
                                  -1, 0) != 1) {
-    return absl::InternalError(absl::StrCat("leaf subject: ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("leaf subject: ", tls::opensslErrors()));
   }
 
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert.get(), nullptr, nullptr, 0);
-  AMBIT_RETURN_IF_ERROR(addExtension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE"));
-  AMBIT_RETURN_IF_ERROR(addExtension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature"));
-  AMBIT_RETURN_IF_ERROR(addExtension(cert.get(), &ctx, NID_ext_key_usage, eku));
   AMBIT_RETURN_IF_ERROR(
-      addExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
-  AMBIT_RETURN_IF_ERROR(addSubjectAltNames(cert.get(), sans, san_critical));
+      tls::addExtension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE"));
+  AMBIT_RETURN_IF_ERROR(
+      tls::addExtension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature"));
+  AMBIT_RETURN_IF_ERROR(tls::addExtension(cert.get(), &ctx, NID_ext_key_usage, eku));
+  AMBIT_RETURN_IF_ERROR(
+      tls::addExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
+  AMBIT_RETURN_IF_ERROR(tls::addSubjectAltNames(cert.get(), sans, san_critical));
 
   EVP_PKEY* signing_key = ca_->signingKey();
   if (X509_sign(cert.get(), signing_key, digestFor(signing_key)) <= 0) {
-    return absl::InternalError(absl::StrCat("sign certificate: ", opensslErrors()));
+    return absl::InternalError(absl::StrCat("sign certificate: ", tls::opensslErrors()));
   }
   return cert;
 }
 
 absl::StatusOr<std::vector<std::string>> CertificateSigner::withChain(X509* leaf) const {
   std::vector<std::string> chain;
-  AMBIT_ASSIGN_OR_RETURN(std::string leaf_pem, certToPem(leaf));
+  AMBIT_ASSIGN_OR_RETURN(std::string leaf_pem, tls::certToPem(leaf));
   chain.push_back(std::move(leaf_pem));
   const std::vector<std::string>& rest = ca_->chainAfterLeaf();
   chain.insert(chain.end(), rest.begin(), rest.end());

@@ -56,9 +56,9 @@ class CertificateSigner {
       : ca_(std::move(ca)), options_(options) {}
 
   // Builds and signs a leaf for `key`; takes ownership of nothing.
-  absl::StatusOr<X509Ptr> issueLeaf(EVP_PKEY* key, const std::string& common_name,
-                                    GENERAL_NAMES* sans, bool san_critical, const char* eku,
-                                    std::chrono::seconds ttl) const;
+  absl::StatusOr<tls::X509Ptr> issueLeaf(EVP_PKEY* key, const std::string& common_name,
+                                         GENERAL_NAMES* sans, bool san_critical, const char* eku,
+                                         std::chrono::seconds ttl) const;
   absl::StatusOr<std::vector<std::string>> withChain(X509* leaf) const;
 
   std::shared_ptr<const RootCa> ca_;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/errno_text.h"
 #include "core/log.h"
 
 namespace ambit::control::source {
@@ -40,12 +41,12 @@ absl::StatusOr<std::unique_ptr<DirectorySource>> DirectorySource::create(Options
   }
   const int inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotify_fd < 0) {
-    return absl::InternalError(absl::StrCat("inotify_init1: ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("inotify_init1: ", errnoText(errno)));
   }
   const int stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (stop_fd < 0) {
     close(inotify_fd);
-    return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("eventfd: ", errnoText(errno)));
   }
   return std::unique_ptr<DirectorySource>(
       new DirectorySource(std::move(options), inotify_fd, stop_fd));
@@ -75,7 +76,7 @@ void DirectorySource::stop() {
   if (stopping_.exchange(true)) return;
   const uint64_t one = 1;
   if (write(stop_fd_, &one, sizeof(one)) < 0) {
-    logger()->warn("eventfd write: {}", std::strerror(errno));
+    logger()->warn("eventfd write: {}", errnoText(errno));
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -83,7 +84,7 @@ void DirectorySource::stop() {
 void DirectorySource::watchTree(const std::string& dir, std::set<std::string>& files_found) {
   const int wd = inotify_add_watch(inotify_fd_, dir.c_str(), kWatchMask);
   if (wd < 0) {
-    logger()->warn("cannot watch {}: {}", dir, std::strerror(errno));
+    logger()->warn("cannot watch {}: {}", dir, errnoText(errno));
     return;
   }
   watches_[wd] = dir;
@@ -154,7 +155,7 @@ void DirectorySource::run() {
     const int ready = poll(fds, 2, timeout);
     if (ready < 0) {
       if (errno == EINTR) continue;
-      logger()->error("poll: {}", std::strerror(errno));
+      logger()->error("poll: {}", errnoText(errno));
       return;
     }
     if (fds[1].revents & POLLIN) return;

@@ -12,6 +12,7 @@
 #include "agent/capture/nftables_redirector.h"
 #include "agent/capture/original_dst.h"
 #include "agent/relay/transparent.h"
+#include "core/errno_text.h"
 #include "test/agent/netns/temp_netns.h"
 
 namespace ambit::agent {
@@ -38,13 +39,13 @@ UniqueFd listenIn(const Netns& netns, const tcp::endpoint& at) {
 // Connects a non-blocking socket, waiting at most `ms`; the errno text on failure.
 std::string connectWithin(int fd, const tcp::endpoint& to, int ms = 3000) {
   if (::connect(fd, to.data(), static_cast<socklen_t>(to.size())) == 0) return "";
-  if (errno != EINPROGRESS) return std::strerror(errno);
+  if (errno != EINPROGRESS) return errnoText(errno);
   pollfd p{fd, POLLOUT, 0};
   if (::poll(&p, 1, ms) != 1) return "timed out";
   int error = 0;
   socklen_t len = sizeof error;
   ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
-  return error == 0 ? "" : std::strerror(error);
+  return error == 0 ? "" : errnoText(error);
 }
 
 // The next connection on `listener`, or an invalid fd after `ms`.

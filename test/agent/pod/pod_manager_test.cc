@@ -64,7 +64,8 @@ struct Harness {
     options.proxy.inbound_plaintext_port = 0;
     options.proxy.hbone_port = 0;
     options.retry_interval = 50ms;
-    manager = std::make_unique<PodManager>(io, io, options, redirector, store, metrics);
+    manager =
+        std::make_unique<PodManager>(io, io, options, redirector, store, metrics, credentials);
     store.subscribe([this](const auto&) { manager->snapshotChanged(); });
   }
   ~Harness() {
@@ -96,6 +97,13 @@ struct Harness {
   FakeRedirector redirector;
   SnapshotStore store;
   AgentMetrics metrics;
+  // Enrollment needs no certificate: tunnels ask for one per connection.
+  struct NoCredentials final : CredentialSource {
+    std::shared_ptr<const tls::WorkloadCredential> credential(const std::string&) const override {
+      return nullptr;
+    }
+    std::shared_ptr<const tls::TrustBundle> trustBundle() const override { return nullptr; }
+  } credentials;
   std::unique_ptr<PodManager> manager;
 };
 

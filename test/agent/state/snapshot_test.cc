@@ -1,5 +1,8 @@
 #include "agent/state/snapshot.h"
 
+#include <atomic>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "agent/state/address_codec.h"
@@ -129,6 +132,33 @@ TEST_CASE("the store swaps snapshots and tells subscribers") {
   CHECK(seen == std::vector<uint64_t>{1, 2});
   CHECK(store.current()->workloadCount() == 0);
   CHECK(held->workloadCount() == 0);  // a held snapshot never changes
+}
+
+TEST_CASE("each store's readers see its own latest snapshot, also across threads") {
+  SnapshotStore a;
+  SnapshotStore b;
+  a.replaceAddresses({{"c1", workload("client", ip4(10, 244, 1, 6), "node1")}});
+  CHECK(a.current()->workloadCount() == 1);
+  CHECK(b.current()->version() == 0);  // not a's cached copy
+  CHECK(a.current()->workloadCount() == 1);
+
+  std::atomic<bool> done{false};
+  std::atomic<bool> went_back{false};
+  uint64_t last_seen = 0;
+  std::thread reader([&] {
+    while (!done.load()) {
+      const uint64_t version = a.current()->version();
+      if (version < last_seen) went_back = true;
+      last_seen = version;
+    }
+    last_seen = a.current()->version();
+  });
+  for (int i = 0; i < 2000; ++i) a.replaceAddresses({});
+  done = true;
+  reader.join();
+  CHECK_FALSE(went_back);
+  CHECK(last_seen == 2001);
+  CHECK(a.current()->version() == 2001);
 }
 
 TEST_CASE("address resources are decoded and checked") {

@@ -9,11 +9,14 @@
 
 #include "control/auth/token_file_authenticator.h"
 #include "control/ca/certificate_service.h"
-#include "control/ca/tls_credentials.h"
-#include "test_pki.h"
+#include "control/ca/serving_credentials.h"
+#include "core/tls/grpc_credentials.h"
+#include "test/core/tls/test_pki.h"
 
 namespace ambit::control::ca {
 namespace {
+
+namespace testing = tls::testing;
 
 using istio::v1::auth::IstioCertificateRequest;
 using istio::v1::auth::IstioCertificateResponse;
@@ -72,7 +75,7 @@ class Harness {
     server_ = builder.BuildAndStart();
     REQUIRE(server_ != nullptr);
     REQUIRE(port_ > 0);
-    auto client_creds = clientCredentials(ca_->rootPem());
+    auto client_creds = tls::clientCredentials(ca_->rootPem());
     REQUIRE(client_creds.ok());
     stub_ = IstioCertificateService::NewStub(grpc::CreateChannel(target(), *client_creds));
   }
@@ -114,14 +117,14 @@ class Harness {
 std::string bearer(const char* token) { return absl::StrCat("Bearer ", token); }
 
 std::string csrFor(const std::string& uri = "") {
-  EvpPkeyPtr key = testing::makeKey("P-256");
+  tls::EvpPkeyPtr key = testing::makeKey("P-256");
   return testing::makeCsr(
       key.get(), uri.empty() ? std::vector<std::string>{} : std::vector<std::string>{"URI:" + uri});
 }
 
 std::string leafIdentity(const Reply& reply) {
   REQUIRE(reply.response.cert_chain_size() >= 1);
-  X509Ptr leaf = testing::parse(reply.response.cert_chain(0));
+  tls::X509Ptr leaf = testing::parse(reply.response.cert_chain(0));
   std::vector<std::string> sans = testing::sans(leaf.get());
   REQUIRE(sans.size() == 1);
   return sans[0];
@@ -241,7 +244,7 @@ TEST_CASE("bad requests: CSR, identity and trust domain") {
 
 TEST_CASE("a CSR naming two identities is refused") {
   Harness h;
-  EvpPkeyPtr key = testing::makeKey("P-256");
+  tls::EvpPkeyPtr key = testing::makeKey("P-256");
   const std::string csr =
       testing::makeCsr(key.get(), {absl::StrCat("URI:", kPodOnN1), absl::StrCat("URI:", kPodOnN2)});
   Reply r = h.call(bearer(kNodeToken), csr);
@@ -252,7 +255,7 @@ TEST_CASE("a CSR naming two identities is refused") {
 
 TEST_CASE("requested validity is honoured up to the maximum") {
   Harness h;
-  auto creds = clientCredentials(h.ca().rootPem());
+  auto creds = tls::clientCredentials(h.ca().rootPem());
   REQUIRE(creds.ok());
   auto stub = IstioCertificateService::NewStub(grpc::CreateChannel(h.target(), *creds));
   auto lifetime = [&](int64_t requested) {
@@ -274,10 +277,10 @@ TEST_CASE("requested validity is honoured up to the maximum") {
 
 TEST_CASE("bearer token carried by call credentials") {
   Harness h;
-  auto creds = clientCredentials(h.ca().rootPem());
+  auto creds = tls::clientCredentials(h.ca().rootPem());
   REQUIRE(creds.ok());
   auto stub = IstioCertificateService::NewStub(
-      grpc::CreateChannel(h.target(), withBearerToken(*creds, kNodeToken)));
+      grpc::CreateChannel(h.target(), tls::withBearerToken(*creds, kNodeToken)));
   Reply r = h.call("", csrFor(kPodOnN1), "", stub.get());
   INFO(r.status.error_message());
   CHECK(r.status.ok());
@@ -286,7 +289,7 @@ TEST_CASE("bearer token carried by call credentials") {
 TEST_CASE("a client that does not trust the mesh root cannot connect") {
   Harness h;
   testing::TestCa stranger = testing::makeCa("Stranger root", nullptr);
-  auto creds = clientCredentials(stranger.cert_pem);
+  auto creds = tls::clientCredentials(stranger.cert_pem);
   REQUIRE(creds.ok());
   auto stub = IstioCertificateService::NewStub(grpc::CreateChannel(h.target(), *creds));
   Reply r = h.call(bearer(kNodeToken), csrFor(kPodOnN1), "", stub.get());
@@ -300,8 +303,8 @@ TEST_CASE("a client that does not trust the mesh root cannot connect") {
 }
 
 TEST_CASE("client credentials refuse an empty or malformed root") {
-  CHECK(clientCredentials("").status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(clientCredentials("garbage").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(tls::clientCredentials("").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(tls::clientCredentials("garbage").status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

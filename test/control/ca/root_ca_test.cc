@@ -7,12 +7,13 @@
 
 #include "control/ca/root_ca.h"
 #include "control/ca/signer.h"
-#include "test_pki.h"
+#include "test/core/tls/test_pki.h"
 
 namespace ambit::control::ca {
 namespace {
 
 namespace fs = std::filesystem;
+namespace testing = tls::testing;
 using testing::TempDir;
 using testing::writeText;
 
@@ -53,7 +54,7 @@ TEST_CASE("first start creates a P-256 root with CA extensions") {
   CHECK(X509_get_key_usage(root) == (KU_KEY_CERT_SIGN | KU_CRL_SIGN));
   CHECK(testing::extensionCritical(root, NID_key_usage));
   CHECK(X509_get0_subject_key_id(root) != nullptr);
-  CHECK(describeKey(ca->signingKey()) == "ECDSA P-256");
+  CHECK(tls::describeKey(ca->signingKey()) == "ECDSA P-256");
   // std::chrono::years(10) is 3652.425 days, plus the minute of clock skew.
   CHECK(testing::validitySeconds(root) == 315569520 + 60);
   CHECK(ca->chainAfterLeaf() == std::vector<std::string>{ca->rootPem()});
@@ -158,7 +159,7 @@ TEST_CASE("plug-in CA signs with the intermediate and returns leaf, intermediate
   auto shared = std::make_shared<const RootCa>(std::move(*ca));
   absl::StatusOr<std::unique_ptr<CertificateSigner>> signer = CertificateSigner::create(shared);
   REQUIRE(signer.ok());
-  EvpPkeyPtr key = testing::makeKey("P-256");
+  tls::EvpPkeyPtr key = testing::makeKey("P-256");
   absl::StatusOr<std::vector<std::string>> chain = (*signer)->sign(
       testing::makeCsr(key.get()), "spiffe://cluster.local/ns/a/sa/b", std::chrono::seconds(0));
   REQUIRE(chain.ok());

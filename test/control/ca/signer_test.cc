@@ -5,10 +5,12 @@
 #include <openssl/bn.h>
 
 #include "control/ca/signer.h"
-#include "test_pki.h"
+#include "test/core/tls/test_pki.h"
 
 namespace ambit::control::ca {
 namespace {
+
+namespace testing = tls::testing;
 
 using testing::makeCsr;
 using testing::makeKey;
@@ -47,7 +49,7 @@ absl::Status signError(const CertificateSigner& signer, const std::string& csr) 
 
 TEST_CASE("leaf holds exactly the authorized SPIFFE ID and workload key usages") {
   SignerFixture f;
-  EvpPkeyPtr key = makeKey("P-256");
+  tls::EvpPkeyPtr key = makeKey("P-256");
   // The CSR asks for another identity, a DNS name and a subject: all of it is ignored.
   const std::string csr =
       makeCsr(key.get(), {"URI:spiffe://evil/ns/x/sa/y", "DNS:bank.example"}, "admin");
@@ -55,7 +57,7 @@ TEST_CASE("leaf holds exactly the authorized SPIFFE ID and workload key usages")
   REQUIRE(chain.size() == 2);
   CHECK(chain[1] == f.ca->rootPem());
 
-  X509Ptr leaf = testing::parse(chain[0]);
+  tls::X509Ptr leaf = testing::parse(chain[0]);
   CHECK(testing::sans(leaf.get()) == std::vector<std::string>{std::string("URI:") + kId});
   CHECK(testing::extensionCritical(leaf.get(), NID_subject_alt_name));
   CHECK(X509_NAME_entry_count(X509_get_subject_name(leaf.get())) == 0);
@@ -77,7 +79,7 @@ TEST_CASE("leaf holds exactly the authorized SPIFFE ID and workload key usages")
 
 TEST_CASE("leaf chain verifies against the root for client and server use") {
   SignerFixture f;
-  EvpPkeyPtr key = makeKey("P-256");
+  tls::EvpPkeyPtr key = makeKey("P-256");
   const std::vector<std::string> chain = signOk(*f.signer, makeCsr(key.get()));
   CHECK(testing::verifyChain(chain, f.ca->rootPem(), X509_PURPOSE_SSL_CLIENT) == X509_V_OK);
   CHECK(testing::verifyChain(chain, f.ca->rootPem(), X509_PURPOSE_SSL_SERVER) == X509_V_OK);
@@ -93,13 +95,13 @@ TEST_CASE("leaf chain verifies against the root for client and server use") {
 
 TEST_CASE("serial numbers are random, positive and at most 128 bits") {
   SignerFixture f;
-  EvpPkeyPtr key = makeKey("P-256");
+  tls::EvpPkeyPtr key = makeKey("P-256");
   const std::string csr = makeCsr(key.get());
-  X509Ptr a = testing::parse(signOk(*f.signer, csr)[0]);
-  X509Ptr b = testing::parse(signOk(*f.signer, csr)[0]);
-  std::unique_ptr<BIGNUM, OpensslDeleter<BN_free>> sa(
+  tls::X509Ptr a = testing::parse(signOk(*f.signer, csr)[0]);
+  tls::X509Ptr b = testing::parse(signOk(*f.signer, csr)[0]);
+  std::unique_ptr<BIGNUM, tls::OpensslDeleter<BN_free>> sa(
       ASN1_INTEGER_to_BN(X509_get0_serialNumber(a.get()), nullptr));
-  std::unique_ptr<BIGNUM, OpensslDeleter<BN_free>> sb(
+  std::unique_ptr<BIGNUM, tls::OpensslDeleter<BN_free>> sb(
       ASN1_INTEGER_to_BN(X509_get0_serialNumber(b.get()), nullptr));
   CHECK(BN_cmp(sa.get(), sb.get()) != 0);
   CHECK(BN_is_negative(sa.get()) == 0);
@@ -112,7 +114,7 @@ TEST_CASE("lifetime: default 24 h, requested, clamped to the maximum, backdated 
   options.default_ttl = std::chrono::hours(24);
   options.max_ttl = std::chrono::hours(48);
   SignerFixture f(options);
-  EvpPkeyPtr key = makeKey("P-256");
+  tls::EvpPkeyPtr key = makeKey("P-256");
   const std::string csr = makeCsr(key.get());
   constexpr long kSkew = 60;
   auto lifetime = [&](long requested) {
@@ -124,7 +126,7 @@ TEST_CASE("lifetime: default 24 h, requested, clamped to the maximum, backdated 
   CHECK(lifetime(3600) == 3600 + kSkew);
   CHECK(lifetime(1000 * 3600) == 48 * 3600 + kSkew);
 
-  X509Ptr leaf = testing::parse(signOk(*f.signer, csr)[0]);
+  tls::X509Ptr leaf = testing::parse(signOk(*f.signer, csr)[0]);
   CHECK(X509_cmp_time(X509_get0_notBefore(leaf.get()), nullptr) < 0);
   CHECK(X509_cmp_current_time(X509_get0_notAfter(leaf.get())) > 0);
 }
@@ -151,10 +153,10 @@ TEST_CASE("bad CSRs are refused with a clear InvalidArgument") {
     std::string csr;
     std::string message;
   };
-  EvpPkeyPtr p256 = makeKey("P-256");
-  EvpPkeyPtr p384 = makeKey("P-384");
-  EvpPkeyPtr rsa = makeKey("RSA-2048");
-  EvpPkeyPtr ed = makeKey("Ed25519");
+  tls::EvpPkeyPtr p256 = makeKey("P-256");
+  tls::EvpPkeyPtr p384 = makeKey("P-384");
+  tls::EvpPkeyPtr rsa = makeKey("RSA-2048");
+  tls::EvpPkeyPtr ed = makeKey("Ed25519");
   const std::string good = makeCsr(p256.get());
   const std::vector<Case> cases = {
       {"garbage", "hello, CA", "CSR is not a PEM certificate request"},
@@ -179,7 +181,7 @@ TEST_CASE("bad CSRs are refused with a clear InvalidArgument") {
 
 TEST_CASE("a CSR of exactly 64 KiB is accepted") {
   SignerFixture f;
-  EvpPkeyPtr key = makeKey("P-256");
+  tls::EvpPkeyPtr key = makeKey("P-256");
   const std::string csr = makeCsr(key.get());
   const std::string padded = csr + std::string(Csr::kMaxBytes - csr.size(), '\n');
   REQUIRE(padded.size() == Csr::kMaxBytes);
@@ -188,7 +190,7 @@ TEST_CASE("a CSR of exactly 64 KiB is accepted") {
 
 TEST_CASE("the identity to sign must be a well-formed SPIFFE ID") {
   SignerFixture f;
-  EvpPkeyPtr key = makeKey("P-256");
+  tls::EvpPkeyPtr key = makeKey("P-256");
   absl::StatusOr<std::vector<std::string>> chain = f.signer->sign(
       makeCsr(key.get()), "spiffe://cluster.local/ns/a,URI:x/sa/b", std::chrono::seconds(0));
   REQUIRE_FALSE(chain.ok());
@@ -202,13 +204,13 @@ TEST_CASE("serving certificate: own key, DNS and IP SANs, serverAuth only") {
   REQUIRE(serving.ok());
   REQUIRE(serving->cert_chain.size() == 2);
   CHECK(serving->cert_chain_pem == serving->cert_chain[0] + serving->cert_chain[1]);
-  X509Ptr leaf = testing::parse(serving->cert_chain[0]);
+  tls::X509Ptr leaf = testing::parse(serving->cert_chain[0]);
   CHECK(testing::sans(leaf.get()) == std::vector<std::string>{"DNS:ambit-control.ambit-system.svc",
                                                               "DNS:localhost", "IP:127.0.0.1"});
   CHECK(X509_get_extended_key_usage(leaf.get()) == XKU_SSL_SERVER);
   CHECK(X509_check_ca(leaf.get()) == 0);
   CHECK(testing::validitySeconds(leaf.get()) == 3600 + 60);
-  absl::StatusOr<EvpPkeyPtr> key = parsePrivateKeyPem(serving->key_pem, "serving key");
+  absl::StatusOr<tls::EvpPkeyPtr> key = tls::parsePrivateKeyPem(serving->key_pem, "serving key");
   REQUIRE(key.ok());
   CHECK(X509_check_private_key(leaf.get(), key->get()) == 1);
   CHECK(testing::verifyChain(serving->cert_chain, f.ca->rootPem(), X509_PURPOSE_SSL_SERVER) ==

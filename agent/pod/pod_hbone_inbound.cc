@@ -1,0 +1,188 @@
+// The HBONE listener (15008): mutual-TLS tunnels from other mesh workloads. The handshake proves
+// the peer's SPIFFE identity (the pod's own certificate is presented, and no traffic is taken
+// while it has none); each CONNECT stream is then decided by decideInbound with that identity and
+// delivered to the app from the peer's address, as if the peer had connected directly.
+#include <absl/strings/str_cat.h>
+#include <boost/asio/ssl/stream.hpp>
+
+#include "agent/pod/pod_proxy.h"
+#include "agent/relay/transparent.h"
+#include "core/hbone/hbone_server.h"
+#include "core/log.h"
+#include "core/tls/hbone_context.h"
+
+namespace ambit::agent {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::shared_ptr<spdlog::logger> logger() { return log::get("proxy"); }
+
+std::string str(const tcp::endpoint& endpoint) {
+  return absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
+}
+
+// The status a refused CONNECT gets: 401 for a policy (as ztunnel answers), 400 for a request
+// this pod cannot serve, 503 when the pod has no config yet.
+int statusFor(InboundDecision::Verdict verdict) {
+  switch (verdict) {
+    case InboundDecision::Verdict::kDenied:
+      return 401;
+    case InboundDecision::Verdict::kNoConfig:
+      return 503;
+    default:
+      return 400;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<asio::ssl::context>> PodProxy::serverContext() {
+  std::shared_ptr<const tls::WorkloadCredential> credential =
+      credentials_.credential(pod_.identity);
+  std::shared_ptr<const tls::TrustBundle> bundle = credentials_.trustBundle();
+  if (credential == nullptr || bundle == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no workload certificate for ", pod_.identity, " yet"));
+  }
+  if (server_context_ != nullptr && credential == server_credential_ && bundle == server_bundle_) {
+    return server_context_;
+  }
+  AMBIT_ASSIGN_OR_RETURN(tls::SslCtxPtr ctx, tls::makeHboneServerContext(*credential, *bundle));
+  server_context_ = std::make_shared<asio::ssl::context>(ctx.release());
+  server_credential_ = std::move(credential);
+  server_bundle_ = std::move(bundle);
+  return server_context_;
+}
+
+asio::awaitable<void> PodProxy::serveHbone(std::shared_ptr<PodProxy> self, Socket downstream) {
+  boost::system::error_code ec;
+  const tcp::endpoint peer = downstream.remote_endpoint(ec);
+  const tcp::endpoint local = downstream.local_endpoint(ec);
+  const std::string label = absl::StrCat(str(peer), " -> ", str(local));
+  absl::StatusOr<std::shared_ptr<asio::ssl::context>> context = serverContext();
+  if (!context.ok()) {
+    refuse(downstream, Direction::kHbone, ConnectionResult::kNoCertificate,
+           absl::StrCat(label, ": ", context.status().message()));
+    co_return;
+  }
+  auto stream = std::make_unique<HboneConnection::TlsStream>(std::move(downstream), **context);
+  SSL* ssl = stream->native_handle();
+  if (absl::Status prepared = tls::prepareHboneConnection(ssl, std::nullopt); !prepared.ok()) {
+    refuse(stream->next_layer(), Direction::kHbone, ConnectionResult::kTunnelFailed,
+           absl::StrCat(label, ": ", prepared.message()));
+    co_return;
+  }
+  // A peer that never finishes its handshake is cut off like one that never connects.
+  asio::steady_timer deadline(io_, options_.connect_timeout);
+  deadline.async_wait([&stream](boost::system::error_code e) {
+    if (e) return;
+    boost::system::error_code ignored;
+    stream->lowest_layer().cancel(ignored);
+  });
+  co_await stream->async_handshake(asio::ssl::stream_base::server,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  deadline.cancel();
+  absl::StatusOr<tls::SpiffeId> peer_identity =
+      ec ? absl::Status(tls::handshakeRefusal(ssl, static_cast<unsigned long>(ec.value())))
+         : tls::verifyHandshakePeer(ssl);
+  if (ec && peer_identity.status().ok()) {
+    peer_identity = absl::UnavailableError(absl::StrCat("TLS handshake: ", ec.message()));
+  }
+  if (!peer_identity.ok()) {
+    refuse(stream->next_layer(), Direction::kHbone, ConnectionResult::kTunnelFailed,
+           absl::StrCat(label, ": ", peer_identity.status().message()));
+    co_return;
+  }
+
+  absl::StatusOr<std::unique_ptr<hbone::HboneServerSession>> session =
+      hbone::HboneServerSession::create(options_.pool.session);
+  if (!session.ok()) {
+    refuse(stream->next_layer(), Direction::kHbone, ConnectionResult::kTunnelFailed,
+           absl::StrCat(label, ": ", session.status().message()));
+    co_return;
+  }
+  hbone::HboneServerSession* server = session->get();
+  auto connection =
+      std::make_shared<HboneConnection>(std::move(stream), std::move(*session),
+                                        absl::StrCat(label, " from ", peer_identity->toString()));
+  std::weak_ptr<HboneConnection> weak = connection;
+  const std::string identity = peer_identity->toString();
+  server->setRequestHandler(
+      [this, self, weak, peer, identity](int32_t id, const hbone::HboneRequest& request) {
+        if (auto c = weak.lock()) {
+          asio::co_spawn(io_, handleTunnelRequest(self, c, id, request, peer, identity),
+                         asio::detached);
+        }
+      });
+  server_connections_.remove_if([](const auto& w) { return w.expired(); });
+  server_connections_.push_back(connection);
+  logger()->debug("hbone {}: accepted {}", pod_.name, connection->label());
+  connection->start([] {});
+}
+
+asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>,
+                                                    std::shared_ptr<HboneConnection> connection,
+                                                    int32_t stream, hbone::HboneRequest request,
+                                                    tcp::endpoint peer, std::string peer_identity) {
+  auto* server = static_cast<hbone::HboneServerSession*>(&connection->session());
+  boost::system::error_code ec;
+  const asio::ip::address target_address = asio::ip::make_address(request.target.address, ec);
+  const std::string what = absl::StrCat(connection->label(), " CONNECT ", request.authority);
+  InboundConnection facts;
+  facts.transport = InboundConnection::Transport::kHbone;
+  facts.peer_ip = toIpBytes(peer.address());
+  facts.destination_ip = ec ? IpBytes() : toIpBytes(target_address);
+  facts.destination_port = request.target.port;
+  facts.peer_principal = peer_identity;
+  const std::shared_ptr<const Snapshot> snapshot = store_.current();
+  const Snapshot::WorkloadPtr pod = podWorkload(*snapshot);
+  facts.pod = pod.get();
+  const InboundDecision decision = decideInbound(*snapshot, facts, agent_ports_);
+  if (ec || !decision.allowed()) {
+    const int status = ec ? 400 : statusFor(decision.verdict);
+    (void)server->respond(stream, status);
+    connection->flush();
+    metrics_.connection(Direction::kHbone, decision.verdict == InboundDecision::Verdict::kDenied
+                                               ? ConnectionResult::kDenied
+                                               : ConnectionResult::kNoRoute);
+    logger()->warn("hbone {} {} refused ({}): {}", pod_.name, what, status,
+                   ec ? ec.message() : decision.describe());
+    co_return;
+  }
+
+  // Delivered from the peer's address, so the app sees who called it.
+  const tcp::endpoint destination(target_address, request.target.port);
+  absl::StatusOr<UniqueFd> fd =
+      inboundUpstreamSocket(*netns_, tcp::endpoint(peer.address(), 0), options_.mark);
+  Socket upstream(io_);
+  if (fd.ok()) upstream.assign(destination.protocol(), fd->release(), ec);
+  if (!fd.ok() || ec || (ec = co_await connect(upstream, destination))) {
+    (void)server->respond(stream, 503);
+    connection->flush();
+    metrics_.connection(Direction::kHbone, ConnectionResult::kConnectFailed);
+    logger()->warn("hbone {} {}: connect to the app failed: {}", pod_.name, what,
+                   fd.ok() ? ec.message() : std::string(fd.status().message()));
+    co_return;
+  }
+  (void)server->respond(stream, 200);
+  connection->flush();
+
+  facts.pod = nullptr;
+  auto tracked = trackInbound(facts, [server, stream, connection](const std::string& why) {
+    log::get("proxy")->warn("hbone {}: tunnel closed: {}", connection->label(), why);
+    (void)server->reset(stream, hbone::kConnectError);
+    connection->flush();
+  });
+  metrics_.active_connections.add(1);
+  const TunnelResult result = co_await connection->bridge(stream, upstream);
+  metrics_.active_connections.add(-1);
+  metrics_.bytes(Direction::kHbone, result.to_socket, result.from_socket);
+  metrics_.connection(Direction::kHbone, result.end == TunnelResult::End::kClosed
+                                             ? ConnectionResult::kRelayed
+                                             : ConnectionResult::kError);
+  logger()->info("hbone {} {}: {}", pod_.name, what, result.describe());
+}
+
+}  // namespace ambit::agent
