@@ -31,6 +31,8 @@ namespace and relays them, with config from ambit-control.
   --readiness-port PORT          /healthz/ready (default 15021)
   --connect-timeout-ms N         upstream connect timeout (default 10000)
   --idle-timeout-s N             close a relayed connection idle this long (default 3600)
+  --workers N                    data-path threads (default: one per core)
+  --drain-seconds N              on SIGTERM, how long open connections may finish (default 5)
   --certificate-ttl-s N          lifetime asked of the CA for workload certificates, renewed at
                                  half-life (default 86400)
   --log-level LEVEL              trace, debug, info, warn, error or off (default info)
@@ -59,6 +61,9 @@ int main(int argc, char** argv) {
                [&](long v) { options.pods.proxy.connect_timeout = std::chrono::milliseconds(v); });
   flags.number("--idle-timeout-s", 1, 7 * 86400,
                [&](long v) { options.pods.proxy.relay.idle_timeout = std::chrono::seconds(v); });
+  flags.number("--workers", 1, 64, [&](long v) { options.workers = static_cast<size_t>(v); });
+  flags.number("--drain-seconds", 0, 3600,
+               [&](long v) { options.drain = std::chrono::seconds(v); });
   flags.number("--certificate-ttl-s", 60, 90L * 86400,
                [&](long v) { options.certificate_ttl = std::chrono::seconds(v); });
   if (std::optional<int> exit_code = flags.parse(argc, argv)) return *exit_code;

@@ -10,6 +10,7 @@
 #include "core/files.h"
 #include "core/log.h"
 #include "core/tls/grpc_credentials.h"
+#include "core/tls/tls_path.h"
 #include "istio/security/authorization.pb.h"
 
 namespace ambit::agent {
@@ -87,9 +88,19 @@ absl::Status NodeAgent::init() {
                          certificate_options));
   credential_source_ = std::make_unique<ManagedCredentials>(*certificates_);
 
+  const size_t worker_count = options_.workers > 0
+                                  ? options_.workers
+                                  : std::max<size_t>(1, std::thread::hardware_concurrency());
+  std::vector<Worker*> workers;
+  for (size_t i = 0; i < worker_count; ++i) {
+    boost::asio::io_context* io = &io_;
+    if (i > 0) io = other_ios_.emplace_back(std::make_unique<asio::io_context>(1)).get();
+    workers.push_back(workers_.emplace_back(std::make_unique<Worker>(i, *io)).get());
+  }
+
   PodManagerOptions pod_options = options_.pods;
   pod_options.node = options_.node;
-  pods_ = std::make_unique<PodManager>(enrollment_, io_, pod_options, *redirector_, store_,
+  pods_ = std::make_unique<PodManager>(enrollment_, workers, pod_options, *redirector_, store_,
                                        metrics_, *credential_source_);
   store_.subscribe([this](const std::shared_ptr<const Snapshot>& snapshot) {
     metrics_.snapshot_workloads.set(static_cast<int64_t>(snapshot->workloadCount()));
@@ -220,24 +231,67 @@ void NodeAgent::rediscoverPods() {
 
 void NodeAgent::run() {
   asio::signal_set signals(io_, SIGINT, SIGTERM);
-  signals.async_wait([this](boost::system::error_code ec, int signal) {
-    if (ec) return;
-    logger()->info("signal {}: shutting down", signal);
-    stop();
-  });
-  // Work guards: both io_contexts run until stop(), even with no pods.
+  std::function<void(boost::system::error_code, int)> on_signal =
+      [this, &signals, &on_signal](boost::system::error_code ec, int signal) {
+        if (ec) return;
+        if (draining_) {
+          logger()->info("signal {} while draining: stopping now", signal);
+          stop();
+          return;
+        }
+        logger()->info("signal {}: draining for up to {} s", signal, options_.drain.count());
+        drain();
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
+  // Work guards: every io_context runs until stop(), even with no pods.
   auto guard = asio::make_work_guard(io_);
   auto enrollment_guard = asio::make_work_guard(enrollment_);
   std::thread enrollment_thread([this] { enrollment_.run(); });
+  std::vector<std::thread> worker_threads;
+  for (auto& io : other_ios_) {
+    worker_threads.emplace_back([io = io.get()] {
+      auto worker_guard = asio::make_work_guard(*io);
+      io->run();
+    });
+  }
   metrics_server_->start();
   readiness_server_->start();
   rediscoverPods();
   xds_->start();
-  logger()->info("node agent for {} running: control plane {}, {} capture, CNI socket {}",
-                 options_.node, options_.control_address, redirector_->name(), options_.cni_socket);
+  logger()->info(
+      "node agent for {} running: control plane {}, {} capture, {} worker thread(s), CNI socket "
+      "{}; "
+      "{}",
+      options_.node, options_.control_address, redirector_->name(), workers_.size(),
+      options_.cni_socket, tls::describeTlsPath());
   io_.run();
+  for (auto& io : other_ios_) io->stop();
+  for (std::thread& thread : worker_threads) thread.join();
   enrollment_.stop();
   enrollment_thread.join();
+}
+
+void NodeAgent::drain() {
+  draining_ = true;
+  // No new pods or connections; tunnels get GOAWAY, so peers open new ones elsewhere.
+  if (cni_ != nullptr) cni_->stop();
+  if (pods_ != nullptr) pods_->shutdown();
+  awaitDrained(std::chrono::steady_clock::now() + options_.drain);
+}
+
+void NodeAgent::awaitDrained(std::chrono::steady_clock::time_point deadline) {
+  const int64_t open = metrics_.active_connections.value();
+  if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
+    if (open > 0) logger()->warn("drain time is up: closing {} open connection(s)", open);
+    logger()->info("drained; exiting");
+    stop();
+    return;
+  }
+  drain_timer_ = std::make_unique<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+  drain_timer_->async_wait([this, deadline](boost::system::error_code ec) {
+    if (!ec) awaitDrained(deadline);
+  });
 }
 
 void NodeAgent::stop() {

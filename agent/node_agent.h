@@ -15,6 +15,7 @@
 #include "agent/cni/cni_server.h"
 #include "agent/identity/workload_certificates.h"
 #include "agent/pod/pod_manager.h"
+#include "agent/pod/worker.h"
 #include "core/http/admin_server.h"
 #include "core/xds/delta_ads_client.h"
 
@@ -33,6 +34,10 @@ struct NodeAgentOptions {
   uint16_t metrics_port = 15020;
   uint16_t readiness_port = 15021;
   std::chrono::seconds certificate_ttl{std::chrono::hours(24)};  // asked of the CA
+  size_t workers = 0;  // data-path threads; 0: one per core
+  // On SIGTERM: listeners close and tunnels get GOAWAY at once; open connections have this long
+  // to finish before the agent closes them and exits.
+  std::chrono::seconds drain{5};
   PodManagerOptions pods;
 };
 
@@ -41,8 +46,9 @@ class NodeAgent {
   static absl::StatusOr<std::unique_ptr<NodeAgent>> create(NodeAgentOptions options);
   ~NodeAgent();
 
-  // Runs until stop() or SIGINT/SIGTERM.
+  // Runs until stop(), or until SIGINT/SIGTERM and the drain that follows.
   void run();
+  // Stops at once, without draining.
   void stop();
 
  private:
@@ -51,11 +57,20 @@ class NodeAgent {
   void onAddresses(const xds::ResourceMap& resources);
   void onPolicies(const xds::ResourceMap& resources);
   void rediscoverPods();
+  // Stops taking connections and waits up to the drain time for open ones, then stop().
+  void drain();
+  void awaitDrained(std::chrono::steady_clock::time_point deadline);
   http::Response ready() const;
 
   const NodeAgentOptions options_;
-  boost::asio::io_context io_{1};          // one thread runs every pod's listeners and relays
+  // The data path: io_ is the first worker's (run by the thread that calls run(), which also
+  // handles signals); the others each have a thread of their own.
+  boost::asio::io_context io_{1};
+  std::vector<std::unique_ptr<boost::asio::io_context>> other_ios_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::io_context enrollment_{1};  // one thread enrolls and releases pods
+  bool draining_ = false;
+  std::unique_ptr<boost::asio::steady_timer> drain_timer_;
   AgentMetrics metrics_;
   SnapshotStore store_;
   std::unique_ptr<Redirector> redirector_;

@@ -1,5 +1,6 @@
 #include "core/log.h"
 
+#include <algorithm>
 #include <mutex>
 #include <string>
 
@@ -20,17 +21,46 @@ spdlog::level::level_enum& currentLevel() {
 
 }  // namespace
 
-absl::Status setLevel(std::string_view level) {
+absl::StatusOr<spdlog::level::level_enum> parseLevel(std::string_view level) {
   const auto parsed = spdlog::level::from_str(std::string(level));
   // from_str maps anything unknown to "off"; accept "off" only when asked for by name.
   if (parsed == spdlog::level::off && level != "off") {
     return absl::InvalidArgumentError(absl::StrCat(
         "log level \"", std::string(level), "\": expected trace, debug, info, warn, error or off"));
   }
+  return parsed;
+}
+
+absl::Status setLevel(std::string_view level) {
+  AMBIT_ASSIGN_OR_RETURN(const spdlog::level::level_enum parsed, parseLevel(level));
   std::lock_guard<std::mutex> lock(registryMutex());
   currentLevel() = parsed;
   spdlog::apply_all([parsed](const std::shared_ptr<spdlog::logger>& l) { l->set_level(parsed); });
   return absl::OkStatus();
+}
+
+absl::Status setLevel(std::string_view logger, std::string_view level) {
+  AMBIT_ASSIGN_OR_RETURN(const spdlog::level::level_enum parsed, parseLevel(level));
+  std::lock_guard<std::mutex> lock(registryMutex());
+  const std::shared_ptr<spdlog::logger> existing = spdlog::get(std::string(logger));
+  if (existing == nullptr || logger.empty()) {
+    return absl::NotFoundError(absl::StrCat("no logger \"", std::string(logger), "\""));
+  }
+  existing->set_level(parsed);
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, std::string>> levels() {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::lock_guard<std::mutex> lock(registryMutex());
+  spdlog::apply_all([&out](const std::shared_ptr<spdlog::logger>& l) {
+    // spdlog's own default logger has no name and is not one of Ambit's.
+    if (l->name().empty()) return;
+    const auto name = spdlog::level::to_string_view(l->level());
+    out.emplace_back(l->name(), std::string(name.data(), name.size()));
+  });
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::shared_ptr<spdlog::logger> get(std::string_view component) {

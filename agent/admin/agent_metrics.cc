@@ -42,6 +42,18 @@ const char* resultLabel(ConnectionResult result) {
   return "error";
 }
 
+const char* sideLabel(Side side) { return side == Side::kServer ? "server" : "client"; }
+
+void AgentMetrics::tlsHandshake(Side side, const absl::Status& result) {
+  if (result.ok()) {
+    tlsHandshakeOk(side);
+  } else if (const std::optional<tls::PeerRejection> reason = tls::peerRejectionOf(result)) {
+    tlsHandshakeRejected(side, *reason);
+  } else {
+    tlsHandshakeFailed(side);
+  }
+}
+
 AgentMetrics::AgentMetrics()
     : enrolled_pods(
           registry_.gauge("ambit_agent_enrolled_pods", "Pods whose traffic this agent captures")),
@@ -60,7 +72,8 @@ AgentMetrics::AgentMetrics()
       snapshot_workloads(
           registry_.gauge("ambit_agent_snapshot_workloads", "Workloads in the agent's view")),
       snapshot_services(
-          registry_.gauge("ambit_agent_snapshot_services", "Services in the agent's view")) {
+          registry_.gauge("ambit_agent_snapshot_services", "Services in the agent's view")),
+      tcp_(registry_) {
   const std::string bytes_help = "Bytes relayed for captured connections";
   for (size_t d = 0; d < kDirections; ++d) {
     const char* direction = directionLabel(static_cast<Direction>(d));
@@ -73,6 +86,48 @@ AgentMetrics::AgentMetrics()
                                         {{"direction", direction}, {"way", "sent"}});
     bytes_received_[d] = &registry_.counter("ambit_agent_bytes_total", bytes_help,
                                             {{"direction", direction}, {"way", "received"}});
+
+    const std::string denied_help = "Connections refused by this agent's policy, by reason";
+    auto deny = [&](size_t index, const char* reason) {
+      denied_[d][index] = &registry_.counter("ambit_agent_denied_total", denied_help,
+                                             {{"direction", direction}, {"reason", reason}});
+    };
+    for (size_t r = 0; r < kAuthorizationReasons; ++r) {
+      const auto reason = static_cast<AuthorizationDecision::Reason>(r);
+      if (!isAllowedReason(reason)) deny(r, authorizationReasonLabel(reason));
+    }
+    for (size_t v = 0; v < kInboundVerdicts; ++v) {
+      const auto verdict = static_cast<InboundDecision::Verdict>(v);
+      // kDenied is counted under the policy's own reason.
+      if (verdict == InboundDecision::Verdict::kAllow ||
+          verdict == InboundDecision::Verdict::kDenied) {
+        continue;
+      }
+      deny(kAuthorizationReasons + v, inboundVerdictLabel(verdict));
+    }
+    deny(kDenyReasons - 1, "destination_denied");
+  }
+
+  for (size_t s = 0; s < kSides; ++s) {
+    const char* side = sideLabel(static_cast<Side>(s));
+    const std::string handshake_help = "TLS handshakes of HBONE connections, by side and result";
+    auto handshake = [&](size_t index, const char* result) {
+      handshakes_[s][index] = &registry_.counter("ambit_agent_tls_handshakes_total", handshake_help,
+                                                 {{"side", side}, {"result", result}});
+    };
+    handshake(0, "ok");
+    for (size_t r = 0; r < kPeerRejections; ++r) {
+      handshake(1 + r, tls::peerRejectionLabel(static_cast<tls::PeerRejection>(r)));
+    }
+    handshake(kHandshakeResults - 1, "error");
+    hbone_connections_[s] =
+        &registry_.gauge("ambit_agent_hbone_connections",
+                         "HBONE connections open now: dialed by this agent (client) or accepted "
+                         "(server)",
+                         {{"side", side}});
+    hbone_streams_[s] = &registry_.counter(
+        "ambit_agent_hbone_streams_total",
+        "HBONE CONNECT streams opened (client) or accepted (server)", {{"side", side}});
   }
 }
 

@@ -38,7 +38,7 @@ int statusFor(InboundDecision::Verdict verdict) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<asio::ssl::context>> PodProxy::serverContext() {
+absl::StatusOr<std::shared_ptr<asio::ssl::context>> PodProxy::serverContext(PerWorker& w) {
   std::shared_ptr<const tls::WorkloadCredential> credential =
       credentials_.credential(pod_.identity);
   std::shared_ptr<const tls::TrustBundle> bundle = credentials_.trustBundle();
@@ -46,22 +46,24 @@ absl::StatusOr<std::shared_ptr<asio::ssl::context>> PodProxy::serverContext() {
     return absl::FailedPreconditionError(
         absl::StrCat("no workload certificate for ", pod_.identity, " yet"));
   }
-  if (server_context_ != nullptr && credential == server_credential_ && bundle == server_bundle_) {
-    return server_context_;
+  if (w.server_context != nullptr && credential == w.server_credential &&
+      bundle == w.server_bundle) {
+    return w.server_context;
   }
   AMBIT_ASSIGN_OR_RETURN(tls::SslCtxPtr ctx, tls::makeHboneServerContext(*credential, *bundle));
-  server_context_ = std::make_shared<asio::ssl::context>(ctx.release());
-  server_credential_ = std::move(credential);
-  server_bundle_ = std::move(bundle);
-  return server_context_;
+  w.server_context = std::make_shared<asio::ssl::context>(ctx.release());
+  w.server_credential = std::move(credential);
+  w.server_bundle = std::move(bundle);
+  return w.server_context;
 }
 
-asio::awaitable<void> PodProxy::serveHbone(std::shared_ptr<PodProxy> self, Socket downstream) {
+asio::awaitable<void> PodProxy::serveHbone(std::shared_ptr<PodProxy> self, PerWorker& w,
+                                           Socket downstream) {
   boost::system::error_code ec;
   const tcp::endpoint peer = downstream.remote_endpoint(ec);
   const tcp::endpoint local = downstream.local_endpoint(ec);
   const std::string label = absl::StrCat(str(peer), " -> ", str(local));
-  absl::StatusOr<std::shared_ptr<asio::ssl::context>> context = serverContext();
+  absl::StatusOr<std::shared_ptr<asio::ssl::context>> context = serverContext(w);
   if (!context.ok()) {
     refuse(downstream, Direction::kHbone, ConnectionResult::kNoCertificate,
            absl::StrCat(label, ": ", context.status().message()));
@@ -75,7 +77,7 @@ asio::awaitable<void> PodProxy::serveHbone(std::shared_ptr<PodProxy> self, Socke
     co_return;
   }
   // A peer that never finishes its handshake is cut off like one that never connects.
-  asio::steady_timer deadline(io_, options_.connect_timeout);
+  asio::steady_timer deadline(w.worker.io, options_.connect_timeout);
   deadline.async_wait([&stream](boost::system::error_code e) {
     if (e) return;
     boost::system::error_code ignored;
@@ -110,19 +112,19 @@ asio::awaitable<void> PodProxy::serveHbone(std::shared_ptr<PodProxy> self, Socke
   std::weak_ptr<HboneConnection> weak = connection;
   const std::string identity = peer_identity->toString();
   server->setRequestHandler(
-      [this, self, weak, peer, identity](int32_t id, const hbone::HboneRequest& request) {
+      [this, self, &w, weak, peer, identity](int32_t id, const hbone::HboneRequest& request) {
         if (auto c = weak.lock()) {
-          asio::co_spawn(io_, handleTunnelRequest(self, c, id, request, peer, identity),
+          asio::co_spawn(w.worker.io, handleTunnelRequest(self, w, c, id, request, peer, identity),
                          asio::detached);
         }
       });
-  server_connections_.remove_if([](const auto& w) { return w.expired(); });
-  server_connections_.push_back(connection);
+  w.server_connections.remove_if([](const auto& entry) { return entry.expired(); });
+  w.server_connections.push_back(connection);
   logger()->debug("hbone {}: accepted {}", pod_.name, connection->label());
   connection->start([] {});
 }
 
-asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>,
+asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>, PerWorker& w,
                                                     std::shared_ptr<HboneConnection> connection,
                                                     int32_t stream, hbone::HboneRequest request,
                                                     tcp::endpoint peer, std::string peer_identity) {
@@ -156,7 +158,7 @@ asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>,
   const tcp::endpoint destination(target_address, request.target.port);
   absl::StatusOr<UniqueFd> fd =
       inboundUpstreamSocket(*netns_, tcp::endpoint(peer.address(), 0), options_.mark);
-  Socket upstream(io_);
+  Socket upstream(w.worker.io);
   if (fd.ok()) upstream.assign(destination.protocol(), fd->release(), ec);
   if (!fd.ok() || ec || (ec = co_await connect(upstream, destination))) {
     (void)server->respond(stream, 503);
@@ -170,7 +172,7 @@ asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>,
   connection->flush();
 
   facts.pod = nullptr;
-  auto tracked = trackInbound(facts, [server, stream, connection](const std::string& why) {
+  auto tracked = trackInbound(w, facts, [server, stream, connection](const std::string& why) {
     log::get("proxy")->warn("hbone {}: tunnel closed: {}", connection->label(), why);
     (void)server->reset(stream, hbone::kConnectError);
     connection->flush();

@@ -31,7 +31,8 @@ ConnectionResult resultOf(InboundDecision::Verdict verdict) {
 
 }  // namespace
 
-asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket downstream) {
+asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, PerWorker& w,
+                                              Socket downstream) {
   boost::system::error_code ec;
   const tcp::endpoint peer = downstream.remote_endpoint(ec);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
@@ -56,7 +57,7 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, Socket 
     co_return;
   }
   facts.pod = nullptr;  // revalidate() looks the pod up in the snapshot of its time
-  auto tracked = trackInbound(facts, [&downstream](const std::string& why) {
+  auto tracked = trackInbound(w, facts, [&downstream](const std::string& why) {
     log::get("proxy")->warn("inbound connection closed: {}", why);
     boost::system::error_code ignored;
     downstream.set_option(asio::socket_base::linger(true, 0), ignored);

@@ -25,11 +25,11 @@ std::string keyOf(const ambit::cni::v1::PodInfo& info) {
 
 }  // namespace
 
-PodManager::PodManager(asio::io_context& control, asio::io_context& data, PodManagerOptions options,
-                       Redirector& redirector, SnapshotStore& store, AgentMetrics& metrics,
-                       const CredentialSource& credentials)
+PodManager::PodManager(asio::io_context& control, std::vector<Worker*> workers,
+                       PodManagerOptions options, Redirector& redirector, SnapshotStore& store,
+                       AgentMetrics& metrics, const CredentialSource& credentials)
     : io_(control),
-      data_(data),
+      workers_(std::move(workers)),
       options_(std::move(options)),
       redirector_(redirector),
       store_(store),
@@ -124,8 +124,8 @@ absl::Status PodManager::enroll(Pod& pod, const Snapshot& snapshot) {
   AMBIT_ASSIGN_OR_RETURN(tls::SpiffeId identity, workloadIdentity(*workload, kDefaultTrustDomain));
   PodLabel label{pod.info.uid(), podName(pod.info), identity.toString(), {}};
   for (const std::string& address : workload->addresses()) label.addresses.push_back(address);
-  auto proxy = std::make_shared<PodProxy>(data_, pod.netns, std::move(label), store_, picker_,
-                                          metrics_, credentials_, options_.proxy);
+  auto proxy = std::make_shared<PodProxy>(workers_, pod.netns, std::move(label), store_, metrics_,
+                                          credentials_, options_.proxy);
   // Listeners first, then capture: captured traffic never meets a closed port.
   AMBIT_RETURN_IF_ERROR(proxy->start());
   if (absl::Status installed = redirector_.install(*pod.netns, options_.capture); !installed.ok()) {

@@ -3,7 +3,7 @@
 // reported it on this node and its workload in the snapshot is captured (tunnel protocol HBONE,
 // which the control plane sets from the istio.io/dataplane-mode label). Label changes enroll and
 // release pods without restarting them. Enrollment runs on its own io_context (`control`), so a
-// slow capture command never stalls the relays, which run on `data`.
+// slow capture command never stalls the relays, which run on the workers.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74 needs it
@@ -30,7 +30,8 @@ struct PodManagerOptions {
 
 class PodManager {
  public:
-  PodManager(boost::asio::io_context& control, boost::asio::io_context& data,
+  // `workers` run the pods' listeners and connections; they outlive the manager.
+  PodManager(boost::asio::io_context& control, std::vector<Worker*> workers,
              PodManagerOptions options, Redirector& redirector, SnapshotStore& store,
              AgentMetrics& metrics, const CredentialSource& credentials);
 
@@ -66,14 +67,13 @@ class PodManager {
   void scheduleRetry();
   void updateGauges();
 
-  boost::asio::io_context& io_;    // enrollment work and the retry timer
-  boost::asio::io_context& data_;  // the pods' listeners and relays
+  boost::asio::io_context& io_;         // enrollment work and the retry timer
+  const std::vector<Worker*> workers_;  // the pods' listeners and relays
   const PodManagerOptions options_;
   Redirector& redirector_;
   SnapshotStore& store_;
   AgentMetrics& metrics_;
   const CredentialSource& credentials_;
-  EndpointPicker picker_;
   boost::asio::steady_timer retry_;
   bool retry_pending_ = false;
 

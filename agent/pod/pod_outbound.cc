@@ -24,7 +24,8 @@ std::string str(const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, Socket downstream) {
+asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, PerWorker& w,
+                                               Socket downstream) {
   boost::system::error_code ec;
   const tcp::endpoint source = downstream.remote_endpoint(ec);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
@@ -35,7 +36,7 @@ asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, Socket
     co_return;
   }
   const std::shared_ptr<const Snapshot> snapshot = store_.current();
-  absl::StatusOr<OutboundTarget> target = decideOutbound(*snapshot, *original, picker_);
+  absl::StatusOr<OutboundTarget> target = decideOutbound(*snapshot, *original, w.worker.picker);
   const std::string connection = absl::StrCat(str(source), " -> ", str(*original));
   if (!target.ok()) {
     refuse(downstream, Direction::kOutbound,
@@ -46,7 +47,7 @@ asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, Socket
   }
   if (target->workload != nullptr &&
       target->workload->tunnel_protocol() == istio::workload::HBONE) {
-    co_await tunnelOutbound(std::move(downstream), *target,
+    co_await tunnelOutbound(w, downstream, *target,
                             absl::StrCat(connection, " ", target->describe()));
     co_return;
   }
@@ -56,7 +57,8 @@ asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, Socket
       destination, Direction::kOutbound, absl::StrCat(connection, " ", target->describe()));
 }
 
-asio::awaitable<void> PodProxy::tunnelOutbound(Socket downstream, const OutboundTarget& target,
+asio::awaitable<void> PodProxy::tunnelOutbound(PerWorker& w, Socket& downstream,
+                                               const OutboundTarget& target,
                                                std::string connection) {
   absl::StatusOr<tls::SpiffeId> identity = workloadIdentity(*target.workload, kDefaultTrustDomain);
   if (!identity.ok()) {
@@ -79,7 +81,7 @@ asio::awaitable<void> PodProxy::tunnelOutbound(Socket downstream, const Outbound
         absl::StrCat("for=", source.address().is_v6() ? "\"[" : "", source.address().to_string(),
                      source.address().is_v6() ? "]\"" : ""));
   }
-  absl::StatusOr<Tunnel> tunnel = co_await pool_.open(tunnel_target);
+  absl::StatusOr<Tunnel> tunnel = co_await w.pool.open(tunnel_target);
   if (!tunnel.ok()) {
     refuse(downstream, Direction::kOutbound,
            absl::IsFailedPrecondition(tunnel.status()) ? ConnectionResult::kNoCertificate

@@ -46,32 +46,34 @@ HbonePoolOptions poolOptions(const PodProxyOptions& options) {
 
 }  // namespace
 
-PodProxy::PodProxy(asio::io_context& io, std::shared_ptr<const Netns> netns, PodLabel pod,
-                   const SnapshotStore& store, EndpointPicker& picker, AgentMetrics& metrics,
+PodProxy::PodProxy(std::vector<Worker*> workers, std::shared_ptr<const Netns> netns, PodLabel pod,
+                   const SnapshotStore& store, AgentMetrics& metrics,
                    const CredentialSource& credentials, PodProxyOptions options)
-    : io_(io),
+    : workers_(std::move(workers)),
       netns_(std::move(netns)),
       pod_(std::move(pod)),
       store_(store),
-      picker_(picker),
       metrics_(metrics),
       credentials_(credentials),
       options_(std::move(options)),
-      agent_ports_{options_.outbound_port, options_.inbound_plaintext_port, options_.hbone_port},
-      pool_(
-          io_, netns_,
-          [this] {
-            return TunnelCredentials{credentials_.credential(pod_.identity),
-                                     credentials_.trustBundle()};
-          },
-          poolOptions(options_)) {}
+      agent_ports_{options_.outbound_port, options_.inbound_plaintext_port, options_.hbone_port} {
+  for (Worker* worker : workers_) {
+    per_worker_.push_back(std::make_unique<PerWorker>(
+        *worker, netns_,
+        [this] {
+          return TunnelCredentials{credentials_.credential(pod_.identity),
+                                   credentials_.trustBundle()};
+        },
+        poolOptions(options_)));
+  }
+}
 
 PodProxy::~PodProxy() = default;
 
 absl::StatusOr<PodProxy::Acceptor> PodProxy::listen(const tcp::endpoint& endpoint) {
   const tcp protocol = endpoint.protocol();
   AMBIT_ASSIGN_OR_RETURN(UniqueFd fd, socketIn(*netns_, protocol.family(), SOCK_STREAM, 0));
-  Acceptor acceptor(io_);
+  Acceptor acceptor(workers_.front()->io);
   boost::system::error_code ec;
   acceptor.assign(protocol, fd.release(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -112,53 +114,62 @@ absl::Status PodProxy::start() {
     opened.emplace_back(std::make_unique<Acceptor>(std::move(*acceptor)), listener.role);
   }
   for (auto& [acceptor, role] : opened) {
-    asio::co_spawn(io_, acceptLoop(shared_from_this(), *acceptor, role), asio::detached);
+    asio::co_spawn(workers_.front()->io, acceptLoop(shared_from_this(), *acceptor, role),
+                   asio::detached);
     acceptors_.push_back(std::move(acceptor));
   }
   return absl::OkStatus();
 }
 
 void PodProxy::stop() {
-  // Acceptors and tunnels belong to the io_context's thread; close them there.
-  asio::post(io_, [self = shared_from_this()] {
+  // Acceptors belong to the first worker, tunnels to theirs; close each on its thread.
+  auto self = shared_from_this();
+  asio::post(workers_.front()->io, [self] {
     for (auto& acceptor : self->acceptors_) {
       boost::system::error_code ignored;
       acceptor->close(ignored);
     }
-    self->pool_.shutdown();
-    for (const auto& weak : self->server_connections_) {
-      if (auto connection = weak.lock()) connection->drain();
-    }
   });
+  for (auto& state : per_worker_) {
+    asio::post(state->worker.io, [self, w = state.get()] {
+      w->pool.shutdown();
+      for (const auto& weak : w->server_connections) {
+        if (auto connection = weak.lock()) connection->drain();
+      }
+    });
+  }
 }
 
 void PodProxy::revalidate() {
-  asio::post(io_, [self = shared_from_this()] {
-    const std::shared_ptr<const Snapshot> snapshot = self->store_.current();
-    const Snapshot::WorkloadPtr pod = self->podWorkload(*snapshot);
-    for (auto it = self->open_inbound_.begin(); it != self->open_inbound_.end();) {
-      OpenInbound& open = *it++;  // close() may end the entry's connection, not the entry
-      InboundConnection connection = open.connection;
-      connection.pod = pod.get();
-      const InboundDecision decision = decideInbound(*snapshot, connection, self->agent_ports_);
-      if (!decision.allowed()) {
-        self->metrics_.connection(connection.transport == InboundConnection::Transport::kHbone
-                                      ? Direction::kHbone
-                                      : Direction::kInbound,
-                                  ConnectionResult::kRevoked);
-        open.close(decision.describe());
+  auto self = shared_from_this();
+  for (auto& state : per_worker_) {
+    asio::post(state->worker.io, [self, w = state.get()] {
+      const std::shared_ptr<const Snapshot> snapshot = self->store_.current();
+      const Snapshot::WorkloadPtr pod = self->podWorkload(*snapshot);
+      for (auto it = w->open_inbound.begin(); it != w->open_inbound.end();) {
+        OpenInbound& open = *it++;  // close() ends the entry's connection, not the entry
+        InboundConnection connection = open.connection;
+        connection.pod = pod.get();
+        const InboundDecision decision = decideInbound(*snapshot, connection, self->agent_ports_);
+        if (!decision.allowed()) {
+          self->metrics_.connection(connection.transport == InboundConnection::Transport::kHbone
+                                        ? Direction::kHbone
+                                        : Direction::kInbound,
+                                    ConnectionResult::kRevoked);
+          open.close(decision.describe());
+        }
       }
-    }
-  });
+    });
+  }
 }
 
-std::shared_ptr<void> PodProxy::trackInbound(InboundConnection connection,
+std::shared_ptr<void> PodProxy::trackInbound(PerWorker& w, InboundConnection connection,
                                              std::function<void(const std::string&)> close) {
-  auto it = open_inbound_.insert(open_inbound_.end(),
-                                 OpenInbound{std::move(connection), std::move(close)});
-  // The handle removes the entry; it lives in the connection's coroutine, on this thread.
+  auto it = w.open_inbound.insert(w.open_inbound.end(),
+                                  OpenInbound{std::move(connection), std::move(close)});
+  // The handle removes the entry; it lives in the connection's coroutine, on w's thread.
   return std::shared_ptr<void>(
-      nullptr, [self = shared_from_this(), it](void*) { self->open_inbound_.erase(it); });
+      nullptr, [self = shared_from_this(), &w, it](void*) { w.open_inbound.erase(it); });
 }
 
 Snapshot::WorkloadPtr PodProxy::podWorkload(const Snapshot& snapshot) const {
@@ -179,23 +190,37 @@ asio::awaitable<void> PodProxy::acceptLoop(std::shared_ptr<PodProxy> self, Accep
       logger()->warn("{}: accept on {} listener failed: {}", pod_.name, directionLabel(role),
                      ec.message());
       // Out of descriptors and similar: pause instead of spinning.
-      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    if (role == Direction::kOutbound) {
-      asio::co_spawn(io_, handleOutbound(self, std::move(socket)), asio::detached);
-    } else if (role == Direction::kInbound) {
-      asio::co_spawn(io_, handleInbound(self, std::move(socket)), asio::detached);
+    // Hand-off: the connection moves to the next worker's event loop for its whole life.
+    PerWorker& w = *per_worker_[next_worker_++ % per_worker_.size()];
+    Socket moved(w.worker.io);
+    if (&w.worker.io == &workers_.front()->io) {
+      moved = std::move(socket);
     } else {
-      asio::co_spawn(io_, serveHbone(self, std::move(socket)), asio::detached);
+      const tcp protocol = socket.local_endpoint(ec).protocol();
+      moved.assign(protocol, socket.release(ec), ec);
+      if (ec) {
+        logger()->warn("{}: cannot hand a connection to worker {}: {}", pod_.name, w.worker.index,
+                       ec.message());
+        continue;
+      }
+    }
+    if (role == Direction::kOutbound) {
+      asio::co_spawn(w.worker.io, handleOutbound(self, w, std::move(moved)), asio::detached);
+    } else if (role == Direction::kInbound) {
+      asio::co_spawn(w.worker.io, handleInbound(self, w, std::move(moved)), asio::detached);
+    } else {
+      asio::co_spawn(w.worker.io, serveHbone(self, w, std::move(moved)), asio::detached);
     }
   }
 }
 
 asio::awaitable<boost::system::error_code> PodProxy::connect(Socket& upstream,
                                                              const tcp::endpoint& destination) {
-  asio::steady_timer deadline(io_, options_.connect_timeout);
+  asio::steady_timer deadline(upstream.get_executor(), options_.connect_timeout);
   bool timed_out = false;
   deadline.async_wait([&upstream, &timed_out](boost::system::error_code ec) {
     if (ec) return;  // cancelled: the connect finished first
@@ -242,7 +267,7 @@ asio::awaitable<void> PodProxy::connectAndRelay(Socket& downstream,
                         ": cannot create a socket in the pod: ", upstream_fd.status().message()));
     co_return;
   }
-  Socket upstream(io_);
+  Socket upstream(downstream.get_executor());
   upstream.assign(destination.protocol(), upstream_fd->release());
   if (boost::system::error_code ec = co_await connect(upstream, destination)) {
     refuse(downstream, direction, ConnectionResult::kConnectFailed,

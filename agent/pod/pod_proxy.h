@@ -23,6 +23,7 @@
 #include "agent/admin/agent_metrics.h"
 #include "agent/identity/credential_source.h"
 #include "agent/netns/netns.h"
+#include "agent/pod/worker.h"
 #include "agent/policy/inbound.h"
 #include "agent/relay/outbound.h"
 #include "agent/relay/relay.h"
@@ -51,18 +52,19 @@ struct PodLabel {
 
 class PodProxy : public std::enable_shared_from_this<PodProxy> {
  public:
-  PodProxy(boost::asio::io_context& io, std::shared_ptr<const Netns> netns, PodLabel pod,
-           const SnapshotStore& store, EndpointPicker& picker, AgentMetrics& metrics,
-           const CredentialSource& credentials, PodProxyOptions options);
+  // The listeners run on the first worker and hand connections to every worker in turn.
+  PodProxy(std::vector<Worker*> workers, std::shared_ptr<const Netns> netns, PodLabel pod,
+           const SnapshotStore& store, AgentMetrics& metrics, const CredentialSource& credentials,
+           PodProxyOptions options);
   ~PodProxy();
 
   // Opens every listener inside the pod's netns; on error none stays open. Call before the
   // listeners are used, from any thread.
   absl::Status start();
-  // Closes the listeners and drains the pod's tunnels on the io_context's thread; thread-safe.
+  // Closes the listeners and drains the pod's tunnels on their workers' threads; thread-safe.
   void stop();
   // Re-decides every open inbound connection against the current snapshot and closes those it
-  // now denies; thread-safe.
+  // now denies, on each worker's thread; thread-safe.
   void revalidate();
 
  private:
@@ -74,6 +76,22 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
     std::function<void(const std::string& why)> close;
   };
   using OpenInboundList = std::list<OpenInbound>;
+  // What the pod's connections on one worker share, touched by that worker's thread only.
+  struct PerWorker {
+    PerWorker(Worker& w, std::shared_ptr<const Netns> netns,
+              std::function<TunnelCredentials()> credentials, HbonePoolOptions options)
+        : worker(w), pool(w.io, std::move(netns), std::move(credentials), std::move(options)) {}
+    Worker& worker;
+    HbonePool pool;
+    // The HBONE server's TLS context for the pod's current certificate and roots.
+    std::shared_ptr<const tls::WorkloadCredential> server_credential;
+    std::shared_ptr<const tls::TrustBundle> server_bundle;
+    std::shared_ptr<boost::asio::ssl::context> server_context;
+    // Inbound connections being delivered, for revalidate().
+    OpenInboundList open_inbound;
+    // Tunnels this pod's HBONE server carries, drained by stop().
+    std::list<std::weak_ptr<HboneConnection>> server_connections;
+  };
 
   absl::StatusOr<Acceptor> listen(const boost::asio::ip::tcp::endpoint& endpoint);
   // Each coroutine takes the proxy's owner as a parameter, so the proxy lives as long as any of
@@ -82,19 +100,22 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
                                           Direction role);
 
   // pod_outbound.cc
-  boost::asio::awaitable<void> handleOutbound(std::shared_ptr<PodProxy> self, Socket downstream);
-  boost::asio::awaitable<void> tunnelOutbound(Socket downstream, const OutboundTarget& target,
-                                              std::string connection);
+  boost::asio::awaitable<void> handleOutbound(std::shared_ptr<PodProxy> self, PerWorker& w,
+                                              Socket downstream);
+  boost::asio::awaitable<void> tunnelOutbound(PerWorker& w, Socket& downstream,
+                                              const OutboundTarget& target, std::string connection);
   // pod_inbound.cc
-  boost::asio::awaitable<void> handleInbound(std::shared_ptr<PodProxy> self, Socket downstream);
+  boost::asio::awaitable<void> handleInbound(std::shared_ptr<PodProxy> self, PerWorker& w,
+                                             Socket downstream);
   // pod_hbone_inbound.cc
-  boost::asio::awaitable<void> serveHbone(std::shared_ptr<PodProxy> self, Socket downstream);
-  boost::asio::awaitable<void> handleTunnelRequest(std::shared_ptr<PodProxy> self,
+  boost::asio::awaitable<void> serveHbone(std::shared_ptr<PodProxy> self, PerWorker& w,
+                                          Socket downstream);
+  boost::asio::awaitable<void> handleTunnelRequest(std::shared_ptr<PodProxy> self, PerWorker& w,
                                                    std::shared_ptr<HboneConnection> connection,
                                                    int32_t stream, hbone::HboneRequest request,
                                                    boost::asio::ip::tcp::endpoint peer,
                                                    std::string peer_identity);
-  absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> serverContext();
+  absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> serverContext(PerWorker& w);
 
   // Shared by the handlers (pod_proxy.cc).
   // Logs why, counts it and resets the connection.
@@ -111,30 +132,22 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   boost::asio::awaitable<void> relay(Socket& downstream, Socket& upstream, Direction direction,
                                      const std::string& description);
   // Registers an inbound connection for revalidate(); the entry lives until the handle goes.
-  std::shared_ptr<void> trackInbound(InboundConnection connection,
+  std::shared_ptr<void> trackInbound(PerWorker& w, InboundConnection connection,
                                      std::function<void(const std::string&)> close);
   // The pod's workload in `snapshot` (by its addresses), or nullptr.
   Snapshot::WorkloadPtr podWorkload(const Snapshot& snapshot) const;
 
-  boost::asio::io_context& io_;
+  const std::vector<Worker*> workers_;
   const std::shared_ptr<const Netns> netns_;
   const PodLabel pod_;
   const SnapshotStore& store_;
-  EndpointPicker& picker_;
   AgentMetrics& metrics_;
   const CredentialSource& credentials_;
   const PodProxyOptions options_;
   const AgentPorts agent_ports_;
-  std::vector<std::unique_ptr<Acceptor>> acceptors_;
-  HbonePool pool_;
-  // The HBONE server's TLS context for the pod's current certificate and roots.
-  std::shared_ptr<const tls::WorkloadCredential> server_credential_;
-  std::shared_ptr<const tls::TrustBundle> server_bundle_;
-  std::shared_ptr<boost::asio::ssl::context> server_context_;
-  // Inbound connections being delivered, for revalidate(); on the io_context's thread only.
-  OpenInboundList open_inbound_;
-  // Tunnels this pod's HBONE server carries, drained by stop().
-  std::list<std::weak_ptr<HboneConnection>> server_connections_;
+  std::vector<std::unique_ptr<PerWorker>> per_worker_;  // by Worker::index
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;    // on the first worker
+  size_t next_worker_ = 0;                              // the accept hand-off's round robin
 };
 
 }  // namespace ambit::agent

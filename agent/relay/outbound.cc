@@ -46,8 +46,9 @@ std::string OutboundTarget::describe() const {
 }
 
 size_t EndpointPicker::next(const std::string& service_key, size_t count) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<size_t>(counters_[service_key]++ % count);
+  auto it = counters_.find(service_key);
+  if (it == counters_.end()) it = counters_.emplace(service_key, 0).first;
+  return static_cast<size_t>(it->second++ % count);
 }
 
 IpBytes toIpBytes(const asio::ip::address& address) {

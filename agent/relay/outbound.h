@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -31,14 +30,14 @@ struct OutboundTarget {
   std::string describe() const;
 };
 
-// Round-robin position per service key; thread-safe. One per agent (shared by all pods).
+// Round-robin position per service key. Not thread-safe: one per worker thread, so picking an
+// endpoint takes no lock.
 class EndpointPicker {
  public:
   // The index (< count, count > 0) of the next endpoint of `service_key`.
   size_t next(const std::string& service_key, size_t count);
 
  private:
-  std::mutex mutex_;
   std::map<std::string, uint64_t, std::less<>> counters_;
 };
 

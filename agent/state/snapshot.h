@@ -55,6 +55,12 @@ class Snapshot {
   // namespace's, and those it lists by name; in name order.
   std::vector<PolicyPtr> policiesFor(const istio::workload::Workload& workload) const;
 
+  // Everything the snapshot holds, in key order (uid, "namespace/hostname", policy name); for
+  // debug dumps.
+  const std::map<std::string, WorkloadPtr, std::less<>>& workloads() const { return by_uid_; }
+  const std::map<std::string, ServicePtr, std::less<>>& services() const { return by_key_; }
+  const Policies& policies() const { return policies_; }
+
   size_t workloadCount() const { return by_uid_.size(); }
   size_t policyCount() const { return policies_.size(); }
   size_t serviceCount() const { return by_key_.size(); }

@@ -31,7 +31,7 @@ absl::StatusOr<int32_t> HboneClientSession::openConnect(std::string_view authori
 }
 
 absl::StatusOr<int32_t> HboneClientSession::openStream(const HboneRequest& request) {
-  AMBIT_RETURN_IF_ERROR(usable());
+  AMBIT_RETURN_IF_ERROR(status());
   if (!canOpenStream()) {
     if (shutdown_ || nghttp2_session_check_request_allowed(session_) == 0) {
       return absl::FailedPreconditionError("hbone: the connection is draining (GOAWAY)");

@@ -80,6 +80,7 @@ struct HboneSession::Callbacks {
     HboneSession& s = self(user_data);
     const int32_t id = frame->hd.stream_id;
     const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    if (!s.failed_.ok()) return 0;  // no callbacks after an error
     switch (frame->hd.type) {
       case NGHTTP2_HEADERS:
         if (Stream* stream = s.find(id); stream != nullptr && !stream->headers_done) {
@@ -110,7 +111,7 @@ struct HboneSession::Callbacks {
                        size_t len, void* user_data) {
     HboneSession& s = self(user_data);
     Stream* stream = s.find(id);
-    if (stream == nullptr || !stream->visible || !s.handlers_.on_data) {
+    if (stream == nullptr || !stream->visible || !s.handlers_.on_data || !s.failed_.ok()) {
       // Nobody will acknowledge these bytes: give the window back at once.
       nghttp2_session_consume(session, id, len);
       return 0;

@@ -44,7 +44,7 @@ void HboneServerSession::onHeadersComplete(Stream& stream) {
 }
 
 absl::Status HboneServerSession::respond(int32_t id, int status, const HboneHeaders& headers) {
-  AMBIT_RETURN_IF_ERROR(usable());
+  AMBIT_RETURN_IF_ERROR(HboneSession::status());
   Stream* stream = find(id);
   if (stream == nullptr || !stream->visible) {
     return absl::NotFoundError(absl::StrCat("hbone: stream ", id, " is not open"));

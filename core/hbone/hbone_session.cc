@@ -125,7 +125,7 @@ void HboneSession::closeStream(int32_t id, uint32_t error_code) {
   const std::unique_ptr<Stream> stream = std::move(it->second);
   streams_.erase(it);
   if (stream->unconsumed > 0) nghttp2_session_consume_connection(session_, stream->unconsumed);
-  if (!stream->visible) return;
+  if (!stream->visible || !failed_.ok()) return;
   if (sending_) {
     events_.push_back({true, id, error_code});
   } else if (handlers_.on_close) {
@@ -137,11 +137,6 @@ void HboneSession::resume(Stream& stream) {
   if (!stream.deferred) return;
   stream.deferred = false;
   nghttp2_session_resume_data(session_, stream.id);
-}
-
-absl::Status HboneSession::usable() const {
-  if (!failed_.ok()) return failed_;
-  return absl::OkStatus();
 }
 
 HboneSession::Stream* HboneSession::find(int32_t id) {
@@ -192,7 +187,7 @@ absl::Status HboneSession::appendHeaders(const HboneHeaders& headers,
 }
 
 absl::StatusOr<size_t> HboneSession::send(int32_t id, std::span<const uint8_t> bytes) {
-  AMBIT_RETURN_IF_ERROR(usable());
+  AMBIT_RETURN_IF_ERROR(status());
   Stream* stream = find(id);
   if (stream == nullptr || !stream->visible) {
     return absl::NotFoundError(absl::StrCat("hbone: stream ", id, " is not open"));
@@ -235,7 +230,7 @@ size_t HboneSession::queuedBytes(int32_t id) const {
 }
 
 absl::Status HboneSession::endStream(int32_t id) {
-  AMBIT_RETURN_IF_ERROR(usable());
+  AMBIT_RETURN_IF_ERROR(status());
   Stream* stream = find(id);
   if (stream == nullptr || !stream->visible) {
     return absl::NotFoundError(absl::StrCat("hbone: stream ", id, " is not open"));
@@ -251,7 +246,7 @@ absl::Status HboneSession::endStream(int32_t id) {
 }
 
 absl::Status HboneSession::reset(int32_t id, uint32_t error_code) {
-  AMBIT_RETURN_IF_ERROR(usable());
+  AMBIT_RETURN_IF_ERROR(status());
   Stream* stream = find(id);
   if (stream == nullptr || !stream->visible) {
     return absl::NotFoundError(absl::StrCat("hbone: stream ", id, " is not open"));

@@ -10,7 +10,8 @@
 // Output: pendingOutput() returns serialized bytes to write and consumeOutput(n) drops the n bytes
 // written. Returned bytes stay valid and in place until consumed, whatever other calls happen
 // meanwhile, so a writer may await its socket write while a reader keeps calling feed(). After any
-// call, wantsWrite() tells whether there is something to write.
+// call, wantsWrite() tells whether there may be something to write; pendingOutput() can come back
+// empty when a stream turns out to have nothing to send, and wantsWrite() is then false.
 //
 // Receiving: bytes given to on_data count against the stream's receive window (and the
 // connection's) until acknowledged with consumed(); a consumer that stops acknowledging stops the
@@ -139,8 +140,11 @@ class HboneSession {
   // Drain: GOAWAY with the last stream taken, so open streams finish and no new one is accepted.
   void shutdown();
 
+  // Streams not yet closed, counting those the session is refusing itself.
   size_t activeStreams() const { return streams_.size(); }
+  // The streams the caller knows and that have not closed, in order.
   std::vector<int32_t> streamIds() const;
+  // OK until the session fails; then the error feed() returned.
   const absl::Status& status() const { return failed_; }
 
  protected:
@@ -178,7 +182,6 @@ class HboneSession {
   // Appends `headers` to `nva` after checking they are valid, non-pseudo HTTP/2 fields.
   static absl::Status appendHeaders(const HboneHeaders& headers, std::vector<nghttp2_nv>& nva);
   static nghttp2_nv field(std::string_view name, std::string_view value);
-  absl::Status usable() const;
 
   nghttp2_session* session_ = nullptr;
   const HboneOptions options_;

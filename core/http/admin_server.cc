@@ -23,16 +23,23 @@ constexpr size_t kMaxRequestBytes = 64 * 1024;
 struct AdminServer::Impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
-  std::map<std::string, Handler> handlers;
+  struct Route {
+    Handler handler;
+    bool accept_post = false;
+  };
+  std::map<std::string, Route> handlers;
   std::thread thread;
 
   Response dispatch(const Request& request) const {
     auto it = handlers.find(request.path);
     if (it == handlers.end()) return {404, "text/plain; charset=utf-8", "not found\n"};
-    if (request.method != "GET" && request.method != "HEAD") {
-      return {405, "text/plain; charset=utf-8", "only GET is supported\n"};
+    const bool post = request.method == "POST" && it->second.accept_post;
+    if (request.method != "GET" && request.method != "HEAD" && !post) {
+      return {
+          405, "text/plain; charset=utf-8",
+          it->second.accept_post ? "only GET and POST are supported\n" : "only GET is supported\n"};
     }
-    return it->second(request);
+    return it->second.handler(request);
   }
 
   asio::awaitable<void> serve(tcp::socket socket) {
@@ -102,8 +109,8 @@ AdminServer::AdminServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 AdminServer::~AdminServer() { stop(); }
 
-void AdminServer::handle(const std::string& path, Handler handler) {
-  impl_->handlers[path] = std::move(handler);
+void AdminServer::handle(const std::string& path, Handler handler, bool accept_post) {
+  impl_->handlers[path] = Impl::Route{std::move(handler), accept_post};
 }
 
 void AdminServer::start() {

@@ -34,8 +34,10 @@ class AdminServer {
                                                              uint16_t port);
   ~AdminServer();
 
-  // Registers a handler for an exact path; call before start().
-  void handle(const std::string& path, Handler handler);
+  // Registers a handler for an exact path; call before start(). Handlers answer GET and HEAD;
+  // one registered with `accept_post` answers POST too (an endpoint that changes state; the
+  // request body is not read, so the arguments go in the query).
+  void handle(const std::string& path, Handler handler, bool accept_post = false);
   void start();
   void stop();
   uint16_t port() const;

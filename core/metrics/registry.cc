@@ -19,8 +19,8 @@ std::string escape(const std::string& value) {
   return out;
 }
 
-std::string labelText(const Labels& labels, const std::string& extra_key = "",
-                      const std::string& extra_value = "") {
+std::string labelsWith(const Labels& labels, const std::string& extra_key = "",
+                       const std::string& extra_value = "") {
   std::string out;
   auto add = [&](const std::string& k, const std::string& v) {
     out += out.empty() ? "{" : ",";
@@ -39,6 +39,8 @@ std::string number(double v) {
 }
 
 }  // namespace
+
+std::string labelText(const Labels& labels) { return labelsWith(labels); }
 
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
@@ -99,6 +101,12 @@ Histogram& Registry::histogram(const std::string& name, const std::string& help,
   return *slot;
 }
 
+void Registry::collect(const std::string& name, const std::string& help, const char* type,
+                       std::function<void(std::string& out)> write) {
+  std::lock_guard<std::mutex> lock(mu_);
+  family(name, help, type).collector = std::move(write);
+}
+
 std::string Registry::render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream out;
@@ -112,11 +120,16 @@ std::string Registry::render() const {
       const Histogram::Data d = h->data();
       for (size_t i = 0; i <= d.bounds.size(); ++i) {
         const double le = i < d.bounds.size() ? d.bounds[i] : INFINITY;
-        out << name << "_bucket" << labelText(labels, "le", number(le)) << " " << d.cumulative[i]
+        out << name << "_bucket" << labelsWith(labels, "le", number(le)) << " " << d.cumulative[i]
             << "\n";
       }
       out << name << "_sum" << labelText(labels) << " " << number(d.sum) << "\n";
       out << name << "_count" << labelText(labels) << " " << d.count << "\n";
+    }
+    if (f.collector) {
+      std::string lines;
+      f.collector(lines);
+      out << lines;
     }
   }
   return out.str();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,10 @@
 namespace ambit::metrics {
 
 using Labels = std::map<std::string, std::string>;
+
+// Labels as the exposition format writes them: `{k="v",...}` in key order with values escaped, or
+// nothing when there are none.
+std::string labelText(const Labels& labels);
 
 class Counter {
  public:
@@ -62,6 +67,13 @@ class Registry {
   Histogram& histogram(const std::string& name, const std::string& help,
                        const std::vector<double>& bounds, const Labels& labels = {});
 
+  // A family whose series live outside the registry, for series created on the data path with
+  // storage of their own. `write` appends the family's sample lines (use labelText for the
+  // labels); it runs under the registry's lock at each render, so it must not call back into
+  // the registry. The help text and type are fixed by the first use of the name.
+  void collect(const std::string& name, const std::string& help, const char* type,
+               std::function<void(std::string& out)> write);
+
   // The text exposition format (version 0.0.4), families sorted by name.
   std::string render() const;
 
@@ -72,6 +84,7 @@ class Registry {
     std::map<Labels, std::unique_ptr<Counter>> counters;
     std::map<Labels, std::unique_ptr<Gauge>> gauges;
     std::map<Labels, std::unique_ptr<Histogram>> histograms;
+    std::function<void(std::string& out)> collector;
   };
   Family& family(const std::string& name, const std::string& help, const char* type);
 

@@ -39,6 +39,9 @@ def parser():
                    help="where the binaries are built (default build/release)")
     s.add_argument("--no-agents", action="store_true",
                    help="start no node agents and call no CNI plugin (plain Kubernetes)")
+    s.add_argument("--agent-arg", action="append", default=[], metavar="ARG",
+                   help="one more argument for every ambit-agent, e.g. --agent-arg="
+                   "--certificate-ttl-s=60 (repeatable)")
 
     sub.add_parser("down", help="stop every lab process and remove everything the lab created",
                    description="Kills every process in the lab's cgroups, deletes every ambit-* "
@@ -113,7 +116,7 @@ def remove_lock_file():
 def cmd_up(args):
     with locked():
         try:
-            cluster.up(args.nodes, args.build_dir, args.no_agents)
+            cluster.up(args.nodes, args.build_dir, args.no_agents, args.agent_arg)
         except BaseException:
             if not os.path.exists(cluster.STATE_FILE) and not cluster.leftovers():
                 remove_lock_file()  # a failed up leaves nothing behind

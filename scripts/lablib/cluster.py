@@ -43,7 +43,7 @@ def leftovers():
     return found
 
 
-def up(nodes, build_dir, no_agents):
+def up(nodes, build_dir, no_agents, agent_args=()):
     if os.path.exists(STATE_FILE):
         raise LabError("lab is already up (run 'scripts/lab down' first)")
     left = leftovers()
@@ -64,7 +64,7 @@ def up(nodes, build_dir, no_agents):
              "cni_plugin": None if no_agents else bins["cni"],
              "nodes": [], "rr": 0, "next_pod_index": 1, "objects": {}, "pods": {}}
     try:
-        _up(state, nodes, bins, no_agents)
+        _up(state, nodes, bins, no_agents, agent_args)
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt):
             print("\ninterrupted", flush=True)
@@ -77,7 +77,7 @@ def up(nodes, build_dir, no_agents):
     return state
 
 
-def _up(state, nodes, bins, no_agents):
+def _up(state, nodes, bins, no_agents, agent_args=()):
     for d in (RUN, CONFIG_DIR, CONTROL_STATE, LOGS, NODES_DIR):
         os.makedirs(d, exist_ok=True)
     save_state(state)  # from here on, down knows what to remove
@@ -129,6 +129,7 @@ def _up(state, nodes, bins, no_agents):
                     "--control-ca", root_cert, "--token-file", n["token_file"],
                     "--cni-socket", n["cni_socket"], "--pod-dir", n["pod_dir"],
                     "--redirect", "nftables", "--admin-address", n["ip"], "--log-level", "info"]
+            argv += list(agent_args)
             n["agent_argv"] = argv
             n["agent_pid"] = procs.start(n["netns"], argv, n["cgroup"], n["log"], base_env())
             url = f"http://{n['ip']}:{AGENT_READY_PORT}/healthz/ready"

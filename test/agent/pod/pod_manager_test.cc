@@ -64,8 +64,8 @@ struct Harness {
     options.proxy.inbound_plaintext_port = 0;
     options.proxy.hbone_port = 0;
     options.retry_interval = 50ms;
-    manager =
-        std::make_unique<PodManager>(io, io, options, redirector, store, metrics, credentials);
+    manager = std::make_unique<PodManager>(io, std::vector<Worker*>{&worker}, options, redirector,
+                                           store, metrics, credentials);
     store.subscribe([this](const auto&) { manager->snapshotChanged(); });
   }
   ~Harness() {
@@ -95,6 +95,7 @@ struct Harness {
 
   boost::asio::io_context io;
   FakeRedirector redirector;
+  Worker worker{0, io};  // the pods' listeners share the test's one io_context
   SnapshotStore store;
   AgentMetrics metrics;
   // Enrollment needs no certificate: tunnels ask for one per connection.

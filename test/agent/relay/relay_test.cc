@@ -9,7 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
+#include <cerrno>
 #include <future>
 #include <thread>
 
@@ -150,15 +151,43 @@ TEST_CASE("relay: half-close travels from b") {
 
 TEST_CASE("relay: 8 MiB to a slow reader stays bounded and arrives intact") {
   RelayOptions options;
-  options.buffer_size = 16 * 1024;
+  options.buffer_size = size_t{16} * 1024;
   RelayFixture relay(options, kSmallBuffer);
-  constexpr size_t kTotal = 8 * 1024 * 1024;
+  constexpr size_t kTotal = size_t{8} * 1024 * 1024;
+  // What the socket buffers of both legs and the relay's one buffer can hold is far below this.
+  constexpr size_t kBound = size_t{2} * 1024 * 1024;
   std::string data(kTotal, '\0');
   for (size_t i = 0; i < kTotal; ++i) data[i] = static_cast<char>((i * 7919 + i / 4096) & 0xff);
 
-  std::atomic<size_t> sent{0};
+  // The reader does not read yet. Writing without blocking, for as long as the connection takes
+  // bytes, must stop short of the bound. The writer gives up once the socket has stayed
+  // unwritable for 250 ms; that wait only decides how hard the relay is pushed: a relay that
+  // keeps its bound can never take kBound whatever the timing, so the check cannot fail by luck.
+  const int fd = relay.client_a.get();
+  const int flags = ::fcntl(fd, F_GETFL);
+  REQUIRE(::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0);
+  size_t sent = 0;
+  while (sent < kBound) {
+    const ssize_t n =
+        ::send(fd, data.data() + sent, std::min<size_t>(kTotal - sent, 65536), MSG_NOSIGNAL);
+    const int error = errno;
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    REQUIRE(n < 0);
+    REQUIRE((error == EAGAIN || error == EWOULDBLOCK));
+    pollfd p{fd, POLLOUT, 0};
+    const int ready = ::poll(&p, 1, 250);
+    REQUIRE(ready >= 0);
+    if (ready == 0) break;
+  }
+  CHECK(sent > 0);
+  CHECK(sent < kBound);
+  REQUIRE(::fcntl(fd, F_SETFL, flags) == 0);
+
+  // Now the rest goes through while the reader reads.
   std::thread writer([&] {
-    const int fd = relay.client_a.get();
     while (sent < kTotal) {
       const ssize_t n =
           ::send(fd, data.data() + sent, std::min<size_t>(kTotal - sent, 65536), MSG_NOSIGNAL);
@@ -167,22 +196,16 @@ TEST_CASE("relay: 8 MiB to a slow reader stays bounded and arrives intact") {
     }
     ::shutdown(fd, SHUT_WR);
   });
-
-  // The reader does not read for a while: the writer must stall, held back by socket buffers and
-  // the relay's one bounded buffer, far short of the 8 MiB.
-  std::this_thread::sleep_for(700ms);
-  const size_t stalled_at = sent;
-  CHECK(stalled_at < 2 * 1024 * 1024);
-  std::this_thread::sleep_for(200ms);
-  CHECK(sent == stalled_at);
-
   std::string received;
   received.reserve(kTotal);
   for (;;) {
-    std::string chunk = readSome(relay.client_b.get(), 32 * 1024);
+    std::string chunk = readSome(relay.client_b.get(), size_t{32} * 1024);
     if (chunk.empty()) break;
     received += chunk;
-    if (received.size() % (1024 * 1024) < 32 * 1024) std::this_thread::sleep_for(5ms);  // slow
+    // A pause now and then keeps the reader the slow side, so that the relay fills and drains
+    // again and again; no check depends on its length.
+    if (received.size() % (size_t{1024} * 1024) < size_t{32} * 1024)
+      std::this_thread::sleep_for(5ms);
   }
   writer.join();
   CHECK(sent == kTotal);
@@ -195,23 +218,34 @@ TEST_CASE("relay: 8 MiB to a slow reader stays bounded and arrives intact") {
 }
 
 TEST_CASE("relay: traffic keeps it open, idleness closes both sides") {
+  // The timers are real: the idle timeout is what is tested. Traffic every 10 ms against a 500 ms
+  // timeout leaves almost half a second for scheduling delays between two exchanges; the lower
+  // bound on when the relay closes follows from its clock alone.
+  constexpr auto kIdle = 500ms;
   RelayOptions options;
-  options.idle_timeout = 300ms;
+  options.idle_timeout = kIdle;
   RelayFixture relay(options);
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 6; ++i) {  // 6 x 100 ms of traffic, alternating directions
-    std::this_thread::sleep_for(100ms);
-    const int from = i % 2 == 0 ? relay.client_a.get() : relay.client_b.get();
-    const int to = i % 2 == 0 ? relay.client_b.get() : relay.client_a.get();
+  auto last_write = start;
+  uint64_t a_to_b = 0, b_to_a = 0;
+  // Alternating directions, for twice the idle timeout.
+  for (int i = 0; std::chrono::steady_clock::now() - start < 2 * kIdle; ++i) {
+    std::this_thread::sleep_for(10ms);
+    const bool forward = i % 2 == 0;
+    const int from = forward ? relay.client_a.get() : relay.client_b.get();
+    const int to = forward ? relay.client_b.get() : relay.client_a.get();
+    last_write = std::chrono::steady_clock::now();
     writeAll(from, "x");
-    CHECK(readExactly(to, 1) == "x");
+    REQUIRE(readExactly(to, 1) == "x");
+    ++(forward ? a_to_b : b_to_a);
   }
   CHECK_FALSE(relay.finished());
   const RelayResult result = relay.result();
-  CHECK(std::chrono::steady_clock::now() - start >= 800ms);
+  // The relay read the last byte after it was written, and closes a full timeout after that.
+  CHECK(std::chrono::steady_clock::now() - last_write >= kIdle);
   CHECK(result.end == RelayResult::End::kIdleTimeout);
-  CHECK(result.a_to_b == 3);
-  CHECK(result.b_to_a == 3);
+  CHECK(result.a_to_b == a_to_b);
+  CHECK(result.b_to_a == b_to_a);
   // Both clients see their connection end.
   CHECK(readSome(relay.client_a.get()).empty());
   CHECK(readSome(relay.client_b.get()).empty());

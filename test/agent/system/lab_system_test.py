@@ -5,9 +5,13 @@ Brings up `scripts/lab up --nodes 2`, applies samples/lab (namespace demo in the
 namespace legacy outside it, a two-replica echo Deployment and a client in each namespace) and
 drives the cluster as a user would, through scripts/lab and ip netns exec:
 
-  capture only for ambient pods, relay through the agents on one node and across nodes, traffic
-  from outside the mesh into it, enrolling and releasing a namespace by label with the pods kept
-  running, an agent restart, a control plane restart under a live connection, and finally that
+  capture only for ambient pods; mesh traffic through the agents on one node and across nodes in
+  mutual-TLS HBONE tunnels (only TLS on 15008 on the wire, the client's SPIFFE identity seen by
+  the server side); traffic from outside the mesh into it; AuthorizationPolicy by principal, port
+  and the users' deny-all, PeerAuthentication STRICT with a port-level PERMISSIVE, and a policy
+  closing a connection already open; enrolling and releasing a namespace by label with the pods
+  kept running; an agent restart; a control plane restart under a live connection and the
+  control plane down; certificate rotation under traffic; drain on SIGTERM; and finally that
   `scripts/lab down` leaves the machine as it found it.
 
 Needs root (network namespaces, cgroups). Every wait is bounded and every command has a timeout.
@@ -61,6 +65,56 @@ spec:
     - source: {principals: ["cluster.local/ns/demo/sa/client"]}
 """
 
+STRICT_POLICY = """\
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: demo}
+spec:
+  mtls: {mode: STRICT}
+"""
+
+PORT_PERMISSIVE_POLICY = """\
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: echo-http-permissive, namespace: demo}
+spec:
+  selector:
+    matchLabels: {app: echo}
+  mtls: {mode: STRICT}
+  portLevelMtls:
+    8080: {mode: PERMISSIVE}
+"""
+
+DENY_ALL_POLICY = """\
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-all, namespace: demo}
+spec: {}
+"""
+
+DENY_PORT_POLICY = """\
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-tcp-echo, namespace: demo}
+spec:
+  action: DENY
+  rules:
+  - to:
+    - operation: {ports: ["9000"]}
+"""
+
+# Inside a pod: one short TCP echo on echo.demo:9000; prints ECHO <text> or ERROR <why>.
+TCP_ONCE_SCRIPT = """
+import socket
+try:
+    s = socket.create_connection(("echo.demo", 9000), timeout=5)
+    s.sendall(b"once\\n")
+    got = s.recv(100)
+    print("ECHO", got.decode().strip() if got else "(closed)")
+except Exception as e:
+    print("ERROR", repr(e))
+"""
+
 # Inside a pod: sends some bytes, half-closes, reads the echo up to EOF.
 HALF_CLOSE_SCRIPT = """
 import socket, sys
@@ -89,6 +143,52 @@ for line in sys.stdin:
 s.shutdown(socket.SHUT_WR)
 print("EOF", f.read() == b"", flush=True)
 """
+
+
+class LongConnection:
+    """LONG_CONN_SCRIPT in a pod: one TCP connection to echo.demo:9000 kept open by the test."""
+
+    def __init__(self, pod):
+        self.proc = subprocess.Popen(
+            [os.path.join(ARGS.repo, "scripts", "lab"), "exec", f"{pod['namespace']}/{pod['name']}",
+             "--", "python3", "-u", "-c", LONG_CONN_SCRIPT],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            bufsize=1)
+        self.lines = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(x.rstrip("\n")) for x in self.proc.stdout],
+                         daemon=True).start()
+
+    def read_line(self, what, timeout=10, check=True):
+        """The next line; None (check=False) when the script ended or `timeout` passed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                return self.lines.get(timeout=0.05)
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    break
+        if not check:
+            return None
+        raise AssertionError(f"long-lived connection: no {what} within {timeout} s "
+                             f"(running: {self.proc.poll() is None})")
+
+    def echo(self, text, timeout=10, check=True):
+        try:
+            self.proc.stdin.write(text + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            return None
+        return self.read_line(f"echo of {text!r}", timeout, check)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
 
 
 def log(msg):
@@ -211,6 +311,15 @@ def http_requests(pod, n):
     return answers
 
 
+def process_running(pid):
+    """False once `pid` has exited (a zombie waiting for its parent counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def enrolled_in_status(st, pod):
     return next(p for p in st["pods"] if p["uid"] == pod["uid"])["enrolled"]
 
@@ -266,7 +375,8 @@ class LabSystemTest(unittest.TestCase):
         cls.before = host_snapshot()
         try:
             log(f"scripts/lab up --nodes 2 --build-dir {ARGS.build_dir}")
-            lab("up", "--nodes", "2", "--build-dir", ARGS.build_dir, timeout=180)
+            lab("up", "--nodes", "2", "--build-dir", ARGS.build_dir,
+                "--agent-arg=--certificate-ttl-s=120", timeout=180)
             log("scripts/lab apply -f samples/lab")
             lab("apply", "-f", os.path.join(ARGS.repo, "samples", "lab"), timeout=180)
             wait_for("the demo pods enrolled", lambda: all(
@@ -425,31 +535,165 @@ class LabSystemTest(unittest.TestCase):
         wait_for(f"inbound relayed counters +{N_REQUESTS} (from {before})",
                  lambda: sum(connections(n, "inbound") for n in nodes) >= before + N_REQUESTS)
 
-    @explain_failures
-    def test_3b_policies_fail_closed_until_enforced(self):
-        """An AuthorizationPolicy on the echo pods makes their agents refuse plaintext (they cannot
-        evaluate policies without peer identities yet); deleting it restores traffic."""
-        self.wait_demo_enrolled()
-        st, _, legacy, echos = self.pods()
-        nodes = [node_of(st, n) for n in sorted({p["node"] for p in echos})]
+    def apply_policy(self, text, name):
+        """Applies `text` for the rest of the test; deleted again at cleanup."""
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
-        policy = os.path.join(tmp.name, "allow-client.yaml")
-        with open(policy, "w") as f:
-            f.write(ALLOW_POLICY)
-        before = sum(connections(n, "inbound", "denied") for n in nodes)
-        lab("apply", "-f", policy)
+        path = os.path.join(tmp.name, f"{name}.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        lab("apply", "-f", path)
+        self.addCleanup(lambda: lab("delete", "-f", path, check=False))
+        return path
+
+    def statuses(self, pod, n=2):
+        return [a["STATUS"] for a in http_requests(pod, n)]
+
+    @explain_failures
+    def test_2b_mutual_tls_on_the_wire(self):
+        """Between the nodes, mesh traffic is TLS on port 15008 only: a marker sent by the demo
+        client never crosses the fabric in clear, and the echo pod's agent saw the client's own
+        SPIFFE identity; traffic from outside the mesh stays plaintext (it is not the mesh's)."""
+        self.wait_demo_enrolled()
+        st, client, _, echos = self.pods()
+        remote = next(p for p in echos if p["node"] != client["node"])
+        cnode = node_of(st, client["node"])
+        marker = f"ambit-wire-marker-{os.getpid()}-{int(time.time())}"
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        pcap = os.path.join(tmp.name, "node.pcap")
+        # Every TCP packet between the two pods' addresses, on the client node's side.
+        dump = subprocess.Popen(
+            ["ip", "netns", "exec", cnode["netns"], "tcpdump", "-Z", "root", "-i", "any", "-U",
+             "--immediate-mode",
+             "-s", "0", "-w", pcap, f"tcp and host {client['ip']} and host {remote['ip']}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            wait_for("requests refused once the policy reaches the agents",
-                     lambda: all(a["STATUS"].startswith("error")
-                                 for a in http_requests(legacy, 2)), timeout=20, interval=0.5)
-            wait_for("inbound denied counters grow",
-                     lambda: sum(connections(n, "inbound", "denied") for n in nodes) > before)
+            listening = queue.Queue()
+            threading.Thread(target=lambda: [listening.put(x) for x in dump.stderr],
+                             daemon=True).start()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    if b"listening on" in listening.get(timeout=0.5):
+                        break
+                except queue.Empty:
+                    pass
+            else:
+                raise AssertionError("tcpdump did not start listening within 10 s")
+            script = ("import socket; s = socket.create_connection(('%s', 9000), timeout=5); "
+                      "s.sendall(b'%s\\n'); print(s.recv(200).decode(), end='')"
+                      % (remote["ip"], marker))
+            out = exec_in(client, "python3", "-c", script).stdout
+            self.assertEqual(out, marker + "\n", "the TCP echo through the tunnel")
+            wait_for("tcpdump wrote the packets", lambda: os.path.getsize(pcap) > 1000,
+                     timeout=5, interval=0.1)
         finally:
-            lab("delete", "-f", policy)
-        wait_for("requests answered again once the policy is gone",
-                 lambda: all(a["STATUS"] == "200" for a in http_requests(legacy, 2)),
+            dump.terminate()
+            dump.wait(10)
+        with open(pcap, "rb") as f:
+            captured = f.read()
+        rest = b""
+        while not listening.empty():
+            rest += listening.get()
+        self.assertGreater(len(captured), 200, f"tcpdump captured nothing: {rest!r}")
+        self.assertNotIn(marker.encode(), captured,
+                         "the marker crossed the node in plaintext: the tunnel is not encrypted")
+        ports = run(["tcpdump", "-nn", "-r", pcap], timeout=30).stdout
+        conversations = set(re.findall(r"\.(\d+) [<>] [0-9.]+\.(\d+)", ports))
+        self.assertTrue(any("15008" in c for c in conversations), ports[:2000])
+        for src, dst in conversations:
+            self.assertIn("15008", (src, dst), f"pod-to-pod TCP not on 15008: {src} -> {dst}")
+        # The server side saw the client's identity.
+        rnode = node_of(st, remote["node"])
+        logs = lab("logs", f"agent-{rnode['name']}", "--tail", "200").stdout
+        self.assertIn("from spiffe://cluster.local/ns/demo/sa/client", logs)
+
+    @explain_failures
+    def test_3b_authorization_by_principal(self):
+        """An ALLOW policy naming the demo client's principal on the echo pods: the client (over
+        mutual TLS, with its identity) is answered; the legacy client (plaintext, no identity) is
+        refused and counted as denied; deleting the policy restores it."""
+        self.wait_demo_enrolled()
+        st, client, legacy, echos = self.pods()
+        nodes = [node_of(st, n) for n in sorted({p["node"] for p in echos})]
+        before = sum(connections(n, "inbound", "denied") for n in nodes)
+        path = self.apply_policy(ALLOW_POLICY, "allow-client")
+        wait_for("plaintext requests refused once the policy reaches the agents",
+                 lambda: all(s.startswith("error") for s in self.statuses(legacy)),
                  timeout=20, interval=0.5)
+        wait_for("inbound denied counters grow",
+                 lambda: sum(connections(n, "inbound", "denied") for n in nodes) > before)
+        self.assert_echo_answers(http_requests(client, 4), client["ip"], 4, echos)
+        lab("delete", "-f", path)
+        wait_for("plaintext answered again once the policy is gone",
+                 lambda: all(s == "200" for s in self.statuses(legacy)), timeout=20,
+                 interval=0.5)
+
+    @explain_failures
+    def test_3c_peer_authentication_strict_and_permissive(self):
+        """PeerAuthentication STRICT in demo refuses the legacy (plaintext) client and keeps the
+        mesh client; PERMISSIVE on port 8080 alone lets plaintext in on that port only."""
+        self.wait_demo_enrolled()
+        _, client, legacy, echos = self.pods()
+        self.apply_policy(STRICT_POLICY, "strict")
+        wait_for("plaintext refused under STRICT",
+                 lambda: all(s.startswith("error") for s in self.statuses(legacy)),
+                 timeout=20, interval=0.5)
+        self.assert_echo_answers(http_requests(client, 2), client["ip"], 2, echos)
+        self.apply_policy(PORT_PERMISSIVE_POLICY, "strict-but-8080")
+        wait_for("plaintext answered on the PERMISSIVE port",
+                 lambda: all(s == "200" for s in self.statuses(legacy)), timeout=20,
+                 interval=0.5)
+        tcp = exec_in(legacy, "python3", "-c", TCP_ONCE_SCRIPT, check=False).stdout.strip()
+        self.assertTrue(tcp.startswith("ERROR"), f"port 9000 is still STRICT: {tcp!r}")
+
+    @explain_failures
+    def test_3d_deny_all_and_deny_by_port(self):
+        """The users' deny-all (an empty spec) refuses even the mesh client; a DENY on port 9000
+        refuses the TCP echo while HTTP on 8080 is answered."""
+        self.wait_demo_enrolled()
+        _, client, _, echos = self.pods()
+        path = self.apply_policy(DENY_ALL_POLICY, "deny-all")
+        wait_for("the mesh client refused under deny-all",
+                 lambda: all(s.startswith("error") for s in self.statuses(client)),
+                 timeout=20, interval=0.5)
+        lab("delete", "-f", path)
+        wait_for("the mesh client answered once deny-all is gone",
+                 lambda: all(s == "200" for s in self.statuses(client)), timeout=20,
+                 interval=0.5)
+        self.apply_policy(DENY_PORT_POLICY, "deny-9000")
+        wait_for("the TCP echo refused by the DENY on 9000",
+                 lambda: exec_in(client, "python3", "-c", TCP_ONCE_SCRIPT,
+                                 check=False).stdout.startswith("ERROR"),
+                 timeout=20, interval=0.5)
+        self.assert_echo_answers(http_requests(client, 2), client["ip"], 2, echos)
+
+    @explain_failures
+    def test_3e_policy_closes_open_connections(self):
+        """A connection open when a policy that denies it arrives is closed within 2 s."""
+        self.wait_demo_enrolled()
+        _, client, _, _ = self.pods()
+        conn = LongConnection(client)
+        try:
+            self.assertEqual(conn.read_line("connection"), f"CONNECTED {client['ip']}")
+            self.assertEqual(conn.echo("before the policy"), "ECHO before the policy")
+            applied = time.monotonic()
+            self.apply_policy(DENY_ALL_POLICY, "deny-all-open")
+            closed = None
+            while time.monotonic() - applied < 10:
+                line = conn.echo("ping", timeout=5, check=False)
+                if line != "ECHO ping":
+                    closed = time.monotonic()
+                    break
+                time.sleep(0.1)
+            self.assertIsNotNone(closed, "the open connection survived the deny-all policy")
+            # The policy takes a moment to reach the agent (file watch, debounce, push).
+            log(f"open connection closed {closed - applied:.2f} s after the policy was applied")
+            self.assertLess(closed - applied, 2.0 + 1.0,
+                            "not closed within 2 s of the policy reaching the agents")
+        finally:
+            conn.close()
 
     @explain_failures
     def test_4_enroll_and_release_by_label(self):
@@ -617,6 +861,88 @@ class LabSystemTest(unittest.TestCase):
                      interval=0.5)
         log(f"agents reconnected {time.monotonic() - restarted:.1f} s after the restart began")
         self.wait_demo_enrolled()
+
+
+    @explain_failures
+    def test_7_control_plane_down_keeps_traffic(self):
+        """With the control plane gone, the agents keep their config and certificates: new
+        connections between mesh pods are still carried, over mutual TLS."""
+        self.wait_demo_enrolled()
+        st, client, _, echos = self.pods()
+        pid = state_file()["control"]["pid"]
+        os.kill(pid, 9)
+        try:
+            wait_for("the control plane gone", lambda: not os.path.exists(f"/proc/{pid}"),
+                     timeout=10)
+            for n in st["nodes"]:
+                wait_for(f"{n['name']} sees the control plane gone",
+                         lambda: metrics(n).get("ambit_agent_xds_connected") == 0.0, timeout=10,
+                         interval=0.5)
+            self.assert_echo_answers(http_requests(client, 4), client["ip"], 4, echos)
+        finally:
+            lab("restart", "control", timeout=90)
+            self.__class__.lab_pids.add(state_file()["control"]["pid"])
+        self.assert_echo_answers(http_requests(client, 2), client["ip"], 2, echos)
+
+    @explain_failures
+    def test_8_certificates_rotate_under_traffic(self):
+        """The agents run with 120 s certificates (renewed at half-life, about every 30 s);
+        steady traffic loses nothing while the client's certificate is replaced."""
+        self.wait_demo_enrolled()
+        st, client, _, echos = self.pods()
+        cnode = node_of(st, client["node"])
+        identity = "spiffe://cluster.local/ns/demo/sa/client"
+
+        def serial():
+            certs = json.loads(node_get(cnode, "/debug/certificates"))["certificates"]
+            return next((c["serial"] for c in certs if c["identity"] == identity), None)
+
+        first = serial()
+        self.assertIsNotNone(first, "the client's agent holds no certificate for it")
+        answers = []
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            answers.extend(http_requests(client, 2))
+            if serial() != first:
+                break
+            time.sleep(0.2)
+        self.assertNotEqual(serial(), first, "the certificate was not renewed within 45 s")
+        answers.extend(http_requests(client, 4))  # with the new certificate
+        self.assert_echo_answers(answers, client["ip"], len(answers), echos)
+        log(f"certificate renewed under {len(answers)} requests, none failed")
+
+    @explain_failures
+    def test_9_drain_on_sigterm(self):
+        """SIGTERM to the client's agent: an open tunnelled connection keeps working during the
+        drain; the agent exits once it ends; a restarted agent carries traffic again."""
+        self.wait_demo_enrolled()
+        st, client, _, echos = self.pods()
+        component = f"agent-{client['node']}"
+        pid = state_file()["nodes"][[n["name"] for n in st["nodes"]].index(client["node"])][
+            "agent_pid"]
+        conn = LongConnection(client)
+        try:
+            self.assertEqual(conn.read_line("connection"), f"CONNECTED {client['ip']}")
+            self.assertEqual(conn.echo("before SIGTERM"), "ECHO before SIGTERM")
+            os.kill(pid, 15)
+            time.sleep(0.5)
+            self.assertTrue(os.path.exists(f"/proc/{pid}"), "the agent exited without draining")
+            self.assertEqual(conn.echo("while draining"), "ECHO while draining")
+            conn.proc.stdin.close()
+            self.assertEqual(conn.read_line("EOF after the half-close"), "EOF True")
+            wait_for("the agent exits once its connections are done",
+                     lambda: not process_running(pid), timeout=8)
+        finally:
+            conn.close()
+            lab("restart", component, timeout=90)
+            self.__class__.lab_pids.add(
+                state_file()["nodes"][[n["name"] for n in st["nodes"]].index(client["node"])][
+                    "agent_pid"])
+        logs = lab("logs", component, "--tail", "400").stdout
+        self.assertIn("draining for up to 5 s", logs)
+        self.assertIn("drained; exiting", logs)
+        self.wait_demo_enrolled()
+        self.assert_echo_answers(http_requests(client, 2), client["ip"], 2, echos)
 
 
 def main():

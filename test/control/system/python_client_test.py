@@ -6,11 +6,14 @@ the CA signs a CSR for a pod on the caller's node but refuses one for another no
 
 import argparse
 import os
+import queue
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -76,10 +79,36 @@ spec:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def reserve_port():
+    """A loopback port held by the returned socket until it is closed: bound with SO_REUSEPORT
+    but not listening, so no other process can take the port, while ambit-control's gRPC
+    listener, which sets SO_REUSEPORT on Linux, binds it beside this socket. ambit-control logs
+    the address it was given rather than the port it bound, so it cannot be asked for port 0."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
+DEBUG_LISTENING = re.compile(r"serving ADS and CA on .* debug on [^ ]+:(\d+)$")
+
+
+def watch_log(control):
+    """Copies ambit-control's log to stderr from a thread; returns a queue that gets the debug
+    port the control plane bound, once it logs that it is serving, and None at the end of the
+    log."""
+    ports = queue.Queue()
+
+    def copy():
+        for line in control.stderr:
+            sys.stderr.write(line)
+            m = DEBUG_LISTENING.search(line.rstrip("\n"))
+            if m:
+                ports.put(int(m.group(1)))
+        ports.put(None)
+
+    threading.Thread(target=copy, daemon=True).start()
+    return ports
 
 
 def compile_protos(proto_root, out):
@@ -123,6 +152,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="ambit-python-client-")
     control = None
+    reserved = None
     try:
         compile_protos(args.proto_root, os.path.join(work, "gen"))
         from envoy.service.discovery.v3 import discovery_pb2
@@ -137,11 +167,20 @@ def main():
         tokens = os.path.join(work, "tokens")
         with open(tokens, "w") as f:
             f.write(f"{TOKEN_NODE1} node node1\n{TOKEN_NODE2} node node2\n")
-        grpc_port, debug_port = free_port(), free_port()
+        reserved = reserve_port()
+        grpc_port = reserved.getsockname()[1]
+        # The debug server binds a port of the kernel's choice and the log tells which.
         control = subprocess.Popen(
             [args.control, "--config-dir", config_dir, "--state-dir", os.path.join(work, "state"),
              "--tokens", tokens, "--grpc-address", f"127.0.0.1:{grpc_port}",
-             "--debug-port", str(debug_port), "--debounce-ms", "50"])
+             "--debug-port", "0", "--debounce-ms", "50"],
+            stderr=subprocess.PIPE, text=True)
+        try:
+            debug_port = watch_log(control).get(timeout=30)
+        except queue.Empty:
+            raise AssertionError("ambit-control did not say it was serving within 30 s")
+        if debug_port is None:
+            raise AssertionError(f"ambit-control exited with {control.wait(10)} before serving")
         wait_ready(debug_port, time.time() + 30)
 
         with open(os.path.join(work, "state", "root-cert.pem"), "rb") as f:
@@ -157,7 +196,6 @@ def main():
             "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources",
             request_serializer=discovery_pb2.DeltaDiscoveryRequest.SerializeToString,
             response_deserializer=discovery_pb2.DeltaDiscoveryResponse.FromString)
-        import queue
         requests = queue.Queue()
 
         def request_iter():
@@ -257,6 +295,8 @@ def main():
                 control.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 control.kill()
+        if reserved is not None:
+            reserved.close()
         shutil.rmtree(work, ignore_errors=True)
 
 

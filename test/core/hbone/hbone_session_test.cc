@@ -76,7 +76,11 @@ struct Wire {
   // Moves one chunk of output from `from` to `to`; returns its size.
   static size_t move(HboneSession& from, HboneSession& to) {
     const std::span<const uint8_t> out = from.pendingOutput();
-    if (out.empty()) return 0;
+    if (out.empty()) {
+      // A writer loops on wantsWrite(): once nothing came out, it must say so.
+      CHECK_FALSE(from.wantsWrite());
+      return 0;
+    }
     const absl::Status fed = to.feed(out);
     INFO(fed.ToString());
     REQUIRE(fed.ok());

@@ -42,6 +42,12 @@ TEST_CASE("the admin server routes paths to handlers", "[http]") {
   (*server)->handle("/echo", [](const Request& r) {
     return Response{200, "text/plain", r.path + "?" + r.query};
   });
+  (*server)->handle(
+      "/set",
+      [](const Request& r) {
+        return Response{200, "text/plain", r.method + " " + r.query};
+      },
+      true);
   (*server)->start();
   const uint16_t port = (*server)->port();
 
@@ -58,6 +64,13 @@ TEST_CASE("the admin server routes paths to handlers", "[http]") {
       exchange(port, "GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n").rfind("HTTP/1.1 404", 0) ==
       0);
   CHECK(exchange(port, "POST /ready HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .rfind("HTTP/1.1 405", 0) == 0);
+  // A handler that changes state may take POST, and sees the method and query.
+  const std::string set = exchange(
+      port, "POST /set?level=debug HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  CHECK(set.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(set.find("\r\n\r\nPOST level=debug") != std::string::npos);
+  CHECK(exchange(port, "PUT /set HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             .rfind("HTTP/1.1 405", 0) == 0);
   // Garbage gets no answer and does not stop the server.
   CHECK(exchange(port, "\x01\x02 garbage\r\n\r\n").empty());

@@ -36,5 +36,21 @@ TEST_CASE("label values are escaped", "[metrics]") {
   CHECK(registry.render() == "# HELP c h\n# TYPE c counter\nc{reason=\"bad \\\"csr\\\"\\n\"} 1\n");
 }
 
+TEST_CASE("a collected family renders in name order with series kept outside", "[metrics]") {
+  Registry registry;
+  registry.counter("b_total", "B.").inc();
+  uint64_t outside = 7;
+  registry.collect("a_total", "A.", "counter", [&outside](std::string& out) {
+    out += "a_total" + labelText({{"k", "v \"q\""}}) + " " + std::to_string(outside) + "\n";
+  });
+  registry.collect("c_total", "C.", "counter", [](std::string&) {});
+  outside = 9;
+  CHECK(registry.render() ==
+        "# HELP a_total A.\n# TYPE a_total counter\na_total{k=\"v \\\"q\\\"\"} 9\n"
+        "# HELP b_total B.\n# TYPE b_total counter\nb_total 1\n"
+        "# HELP c_total C.\n# TYPE c_total counter\n");
+  CHECK(labelText({}).empty());
+}
+
 }  // namespace
 }  // namespace ambit::metrics

@@ -1,5 +1,9 @@
 #include "core/xds/delta_ads_client.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "test/control/xds/ads_harness.h"
@@ -13,7 +17,37 @@ using control::xds::testing::kTestType;
 using control::xds::testing::snapshotOf;
 using control::xds::testing::testOptions;
 
-// An ADS server on a fixed loopback port, so a test can stop it and start another in its place.
+// A loopback port held for a test's whole life, so that a test can stop its server and start
+// another on the same port without another process taking the port in between. The socket is
+// bound with SO_REUSEPORT but never listens: connections to the port are refused while no server
+// is up, and gRPC's listeners, which set SO_REUSEPORT on Linux, can bind the port beside it. The
+// kernel never hands out a port bound this way to a bind to port 0.
+class ReservedPort {
+ public:
+  ReservedPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    REQUIRE(fd_ >= 0);
+    const int one = 1;
+    REQUIRE(::setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    port_ = ntohs(address.sin_port);
+  }
+  ~ReservedPort() { ::close(fd_); }
+  ReservedPort(const ReservedPort&) = delete;
+  ReservedPort& operator=(const ReservedPort&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+// An ADS server on 127.0.0.1: on a port of the kernel's choice (0), or on a ReservedPort's.
 class Server {
  public:
   Server(int port, control::xds::SnapshotPtr snapshot) : ads_(nullptr, testOptions()) {
@@ -22,6 +56,9 @@ class Server {
                              &port_);
     builder.RegisterService(&ads_);
     server_ = builder.BuildAndStart();
+    REQUIRE(server_ != nullptr);
+    REQUIRE(port_ != 0);
+    if (port != 0) REQUIRE(port_ == port);
     ads_.publish(std::move(snapshot));
   }
   ~Server() {
@@ -36,11 +73,6 @@ class Server {
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };
-
-int freePort() {
-  Server probe(0, snapshotOf({}));
-  return probe.port();
-}
 
 // What the client's listener has seen: the latest resource set, name -> value.
 struct Seen {
@@ -69,7 +101,7 @@ DeltaAdsClientOptions options(int port) {
   return out;
 }
 
-std::unique_ptr<DeltaAdsClient> makeClient(int port, Seen& seen, std::string reject = "") {
+std::unique_ptr<DeltaAdsClient> makeClient(int port, Seen& seen, const std::string& reject = "") {
   auto validator = [reject](const std::string&, const std::string&,
                             const google::protobuf::Any& body) {
     google::protobuf::StringValue value;
@@ -134,7 +166,8 @@ TEST_CASE("an invalid response is NACKed and the last good resources are kept") 
 }
 
 TEST_CASE("the client reconnects and resumes from the versions it holds") {
-  const int port = freePort();
+  const ReservedPort reserved;
+  const int port = reserved.port();
   Seen seen;
   std::unique_ptr<DeltaAdsClient> client;
   {
@@ -155,10 +188,14 @@ TEST_CASE("the client reconnects and resumes from the versions it holds") {
 }
 
 TEST_CASE("stop returns promptly while the control plane is unreachable") {
+  // Nothing listens on a reserved port: every connection attempt is refused.
+  const ReservedPort reserved;
   Seen seen;
-  auto client = makeClient(freePort(), seen);
+  auto client = makeClient(reserved.port(), seen);
   client->start();
-  std::this_thread::sleep_for(100ms);
+  // The client has opened its stream, which waits for the channel to connect: stop must cancel
+  // that wait rather than sit in it.
+  REQUIRE(eventually([&] { return client->counters().streams == 1; }, 5000ms));
   const auto started = std::chrono::steady_clock::now();
   client->stop();
   CHECK(std::chrono::steady_clock::now() - started < 3s);
