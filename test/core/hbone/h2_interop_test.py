@@ -147,7 +147,9 @@ def run(port):
             break
         rest += chunk
     plain.close()
-    check(rest == b"", "an HTTP/1.1 client is disconnected without an answer")
+    # Whatever HTTP/2 frames the server had queued (its SETTINGS, a GOAWAY) may reach the client
+    # first; an HTTP/1.1 answer never does, and the connection is closed.
+    check(not rest.startswith(b"HTTP/"), f"an HTTP/1.1 client gets no HTTP/1 answer: {rest[:40]!r}")
 
     again = Client(port)
     stream = again.open([(":method", "CONNECT"), (":authority", "10.0.0.6:9090")])
