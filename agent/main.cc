@@ -26,8 +26,11 @@ namespace and relays them, with config from ambit-control.
                                  (default /var/run/ambit/cni.sock)
   --pod-dir DIR                  pod records written by the CNI plugin (default /var/run/ambit/pods)
   --redirect MODE                capture mode: nftables (default nftables)
-  --admin-address IP             address of the metrics and readiness endpoints (default 127.0.0.1)
-  --metrics-port PORT            /metrics and /debug/pods (default 15020)
+  --admin-address IP             address of the admin, metrics and readiness endpoints
+                                 (default 127.0.0.1)
+  --admin-port PORT              /config_dump, /logging?level=LEVEL, /debug/pods and
+                                 /debug/certificates (default 15000)
+  --metrics-port PORT            /metrics and /stats/prometheus, also /debug/* (default 15020)
   --readiness-port PORT          /healthz/ready (default 15021)
   --connect-timeout-ms N         upstream connect timeout (default 10000)
   --idle-timeout-s N             close a relayed connection idle this long (default 3600)
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
   flags.text("--redirect", &options.redirect);
   flags.text("--admin-address", &options.admin_address);
   flags.text("--log-level", &log_level);
+  flags.number("--admin-port", 0, 65535, [&](long v) { options.admin_port = uint16_t(v); });
   flags.number("--metrics-port", 0, 65535, [&](long v) { options.metrics_port = uint16_t(v); });
   flags.number("--readiness-port", 0, 65535, [&](long v) { options.readiness_port = uint16_t(v); });
   flags.number("--connect-timeout-ms", 1, 600000,

@@ -3,6 +3,7 @@
 #include <absl/strings/str_cat.h>
 #include <absl/strings/strip.h>
 
+#include "agent/admin/config_dump.h"
 #include "agent/cni/pod_records.h"
 #include "agent/identity/certificate_client.h"
 #include "agent/identity/identities_on_node.h"
@@ -147,20 +148,33 @@ absl::Status NodeAgent::init() {
                         absl::StrCat("--cni-socket: ", std::string(started.message())));
   }
 
+  log::get("access");  // /logging sets the levels of loggers that exist
   AMBIT_ASSIGN_OR_RETURN(metrics_server_,
                          http::AdminServer::create(options_.admin_address, options_.metrics_port));
-  metrics_server_->handle("/metrics", [this](const http::Request&) {
+  auto render_metrics = [this](const http::Request&) {
     certificates_->refreshMetrics();
     const xds::DeltaAdsClient::Counters counters = xds_->counters();
     metrics_.xds_connected.set(counters.connected ? 1 : 0);
     return http::Response{200, "text/plain; version=0.0.4", metrics_.registry().render()};
+  };
+  metrics_server_->handle("/metrics", render_metrics);
+  metrics_server_->handle("/stats/prometheus", render_metrics);
+  AMBIT_ASSIGN_OR_RETURN(admin_server_,
+                         http::AdminServer::create(options_.admin_address, options_.admin_port));
+  admin_server_->handle("/config_dump", [this](const http::Request&) {
+    return http::Response{200, "application/json",
+                          configDumpJson(*store_.current(), certificates_->debugJson()) + "\n"};
   });
-  metrics_server_->handle("/debug/pods", [this](const http::Request&) {
-    return http::Response{200, "application/json", pods_->debugJson() + "\n"};
-  });
-  metrics_server_->handle("/debug/certificates", [this](const http::Request&) {
-    return http::Response{200, "application/json", certificates_->debugJson() + "\n"};
-  });
+  admin_server_->handle("/logging", loggingEndpoint, /*accept_post=*/true);
+  // The debug views on both ports: tools and the lab read them on the metrics port.
+  for (http::AdminServer* server : {admin_server_.get(), metrics_server_.get()}) {
+    server->handle("/debug/pods", [this](const http::Request&) {
+      return http::Response{200, "application/json", pods_->debugJson() + "\n"};
+    });
+    server->handle("/debug/certificates", [this](const http::Request&) {
+      return http::Response{200, "application/json", certificates_->debugJson() + "\n"};
+    });
+  }
   AMBIT_ASSIGN_OR_RETURN(readiness_server_, http::AdminServer::create(options_.admin_address,
                                                                       options_.readiness_port));
   readiness_server_->handle("/healthz/ready", [this](const http::Request&) { return ready(); });
@@ -255,6 +269,7 @@ void NodeAgent::run() {
       io->run();
     });
   }
+  admin_server_->start();
   metrics_server_->start();
   readiness_server_->start();
   rediscoverPods();

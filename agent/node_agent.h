@@ -1,6 +1,6 @@
-// ambit-agent's wiring: the control plane stream, the snapshot store, the CNI server, the pods
-// the workload certificates and the admin endpoints. Relays and tunnels run on one io_context and
-// thread, enrollment on another, certificate fetches on a third.
+// ambit-agent's wiring: the control plane stream, the snapshot store, the CNI server, the pods,
+// the workload certificates and the admin endpoints. Connections run on the worker threads
+// (--workers), enrollment on a thread of its own, certificate fetches on another.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74 needs it
@@ -31,6 +31,7 @@ struct NodeAgentOptions {
   std::string pod_dir = "/var/run/ambit/pods";
   std::string redirect = "nftables";
   std::string admin_address = "127.0.0.1";
+  uint16_t admin_port = 15000;  // /config_dump, /logging, /debug/*
   uint16_t metrics_port = 15020;
   uint16_t readiness_port = 15021;
   std::chrono::seconds certificate_ttl{std::chrono::hours(24)};  // asked of the CA
@@ -79,6 +80,7 @@ class NodeAgent {
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<xds::DeltaAdsClient> xds_;
   std::unique_ptr<cni::CniServer> cni_;
+  std::unique_ptr<http::AdminServer> admin_server_;
   std::unique_ptr<http::AdminServer> metrics_server_;
   std::unique_ptr<http::AdminServer> readiness_server_;
   // Decoded addresses by resource name, with the version they were decoded at, so a push only

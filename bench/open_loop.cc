@@ -1,6 +1,6 @@
-// open_loop: an open-loop request/response load generator, an epoll echo server and an idle
-// connection holder, for the data-path benchmarks run inside lab pods (bench/lab_hbone_bench).
-// Every client run is bounded in duration and in count.
+// open_loop: an open-loop request/response load generator, an epoll echo server, an idle
+// connection holder and a TLS handshake client, for the data-path benchmarks run inside lab pods
+// (bench/lab_hbone_bench). Every client run is bounded in duration and in count.
 //
 //   open_loop rr --target IP:PORT [--rate R] [--connections C] [--size S] [--seconds T]
 //                [--max-requests N] [--drain-seconds D]
@@ -16,8 +16,8 @@
 //   open_loop hold --target IP:PORT [--connections N] [--parallel P] [--seconds T]
 //        Opens N connections (each checked with a 1-byte round trip), prints a JSON line when they
 //        are open, keeps them idle until stdin closes or has a line, or T seconds pass, then checks
-//        each with another round trip and prints a second JSON line (how many were still alive).
-//
+//        each with another round trip (for at most 30 s) and prints a second JSON line (how many
+//        were still alive). Opening stops after T seconds too.
 //   open_loop handshake --target IP:PORT --cert FILE --key FILE --ca FILE [--alpn PROTO]
 //                       [--connections C] [--seconds T]
 //        Full mutual TLS 1.3 handshakes (TLS_AES_128_GCM_SHA256, X25519, no session resumption)
@@ -155,11 +155,19 @@ void raiseFdLimit() {
   }
 }
 
+void setTimeouts(int fd, long seconds) {
+  const timeval timeout{seconds, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+}
+
+// Sends, receives and the connect itself time out after 5 s on the returned socket.
 int connectTo(const sockaddr_in& address) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  setTimeouts(fd, 5);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
     ::close(fd);
     return -1;
@@ -193,7 +201,8 @@ double micros(Clock::duration d) { return std::chrono::duration<double, std::mic
 
 double percentile(std::vector<double>& samples, double p) {
   if (samples.empty()) return 0;
-  const size_t index = std::min(samples.size() - 1, static_cast<size_t>(p * samples.size()));
+  const size_t index =
+      std::min(samples.size() - 1, static_cast<size_t>(p * static_cast<double>(samples.size())));
   std::nth_element(samples.begin(), samples.begin() + static_cast<long>(index), samples.end());
   return samples[index];
 }
@@ -246,6 +255,8 @@ void openLoop(const Options& options) {
         !readAll(c->fd, warmup.data(), warmup.size())) {
       die("cannot connect to " + options.target + " (or no echo): " + std::strerror(errno));
     }
+    // From here, blocked sends and receives end when the run's deadline shuts the socket down.
+    setTimeouts(c->fd, 0);
     const uint64_t mine =
         requests / connections + (static_cast<uint64_t>(i) < requests % connections);
     c->latencies_us.reserve(mine);
@@ -371,7 +382,7 @@ void openLoop(const Options& options) {
       "\"p999_us\":%.1f,\"max_us\":%.1f,\"send_lag_p50_us\":%.1f,\"send_lag_p99_us\":%.1f}\n",
       options.target.c_str(), options.rate, connections, options.size, elapsed,
       static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
-      static_cast<unsigned long long>(lost + write_failures), static_cast<unsigned long long>(lost),
+      static_cast<unsigned long long>(lost) + write_failures, static_cast<unsigned long long>(lost),
       static_cast<unsigned long long>(broken),
       elapsed > 0 ? static_cast<double>(received) / elapsed : 0.0, mean,
       percentile(latencies, 0.50), percentile(latencies, 0.90), percentile(latencies, 0.99),
@@ -401,7 +412,7 @@ void serve(const Options& options) {
   // Bytes read but not yet written back, per connection; while some wait, the connection is
   // watched for writability only, so a client that does not read cannot grow them.
   std::unordered_map<int, std::string> unsent;
-  std::vector<char> buffer(64 * 1024);
+  std::vector<char> buffer(size_t{64} * 1024);
   std::vector<epoll_event> events(256);
   auto closeConnection = [&](int fd) {
     ::epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr);
@@ -467,7 +478,7 @@ void serve(const Options& options) {
 
 // ----------------------------------------------------------------------------------------- hold
 
-// A 1-byte round trip, bounded by a 5 s receive timeout.
+// A 1-byte round trip (bounded by the socket's 5 s timeouts).
 bool ping(int fd) {
   char byte = 'p';
   return writeAll(fd, &byte, 1) && readAll(fd, &byte, 1);
@@ -477,6 +488,7 @@ template <typename Work>
 void inParallel(int threads, size_t count, Work work) {
   std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       for (size_t i = next++; i < count; i = next++) work(i);
@@ -494,7 +506,6 @@ void hold(const Options& options) {
                                            std::chrono::duration<double>(options.seconds));
   std::vector<int> fds(count, -1);
   std::atomic<uint64_t> errors{0};
-  const timeval receive_timeout{5, 0};
   inParallel(options.parallel, count, [&](size_t i) {
     if (Clock::now() > open_deadline) return;
     const int fd = connectTo(address);
@@ -502,7 +513,6 @@ void hold(const Options& options) {
       ++errors;
       return;
     }
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &receive_timeout, sizeof(receive_timeout));
     if (!ping(fd)) {
       ::close(fd);
       ++errors;
@@ -534,9 +544,10 @@ void hold(const Options& options) {
   }
   const double held = std::chrono::duration<double>(Clock::now() - held_from).count();
   std::atomic<size_t> alive{0};
+  const auto check_deadline = Clock::now() + std::chrono::seconds(30);
   inParallel(options.parallel, count, [&](size_t i) {
     if (fds[i] < 0) return;
-    if (ping(fds[i])) ++alive;
+    if (Clock::now() < check_deadline && ping(fds[i])) ++alive;
     ::close(fds[i]);
   });
   std::printf("{\"mode\":\"hold-end\",\"held_seconds\":%.2f,\"opened\":%zu,\"alive\":%zu}\n", held,
@@ -589,9 +600,6 @@ SSL_CTX* clientContext(const Options& options) {
 std::string handshakeOnce(SSL_CTX* ctx, const sockaddr_in& address) {
   const int fd = connectTo(address);
   if (fd < 0) return std::string("connect: ") + std::strerror(errno);
-  const timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   SSL* ssl = SSL_new(ctx);
   std::string error;
   if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
@@ -633,6 +641,7 @@ void handshakes(const Options& options) {
   uint64_t errors = 0;
   std::string first_error;
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads));
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       std::vector<double> mine;

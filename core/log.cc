@@ -32,7 +32,9 @@ absl::StatusOr<spdlog::level::level_enum> parseLevel(std::string_view level) {
 }
 
 absl::Status setLevel(std::string_view level) {
-  AMBIT_ASSIGN_OR_RETURN(const spdlog::level::level_enum parsed, parseLevel(level));
+  const absl::StatusOr<spdlog::level::level_enum> parsed_or = parseLevel(level);
+  if (!parsed_or.ok()) return parsed_or.status();
+  const spdlog::level::level_enum parsed = *parsed_or;
   std::lock_guard<std::mutex> lock(registryMutex());
   currentLevel() = parsed;
   spdlog::apply_all([parsed](const std::shared_ptr<spdlog::logger>& l) { l->set_level(parsed); });
@@ -40,13 +42,14 @@ absl::Status setLevel(std::string_view level) {
 }
 
 absl::Status setLevel(std::string_view logger, std::string_view level) {
-  AMBIT_ASSIGN_OR_RETURN(const spdlog::level::level_enum parsed, parseLevel(level));
+  const absl::StatusOr<spdlog::level::level_enum> parsed = parseLevel(level);
+  if (!parsed.ok()) return parsed.status();
   std::lock_guard<std::mutex> lock(registryMutex());
   const std::shared_ptr<spdlog::logger> existing = spdlog::get(std::string(logger));
   if (existing == nullptr || logger.empty()) {
     return absl::NotFoundError(absl::StrCat("no logger \"", std::string(logger), "\""));
   }
-  existing->set_level(parsed);
+  existing->set_level(*parsed);
   return absl::OkStatus();
 }
 

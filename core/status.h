@@ -15,9 +15,12 @@
     if (absl::Status status_ = (expr); !status_.ok()) return status_; \
   } while (false)
 
-// Binds `lhs` to the value of an absl::StatusOr expression, or returns its error.
+// Binds `lhs` to the value of an absl::StatusOr expression, or returns its error. `lhs` is a
+// declaration ("auto x") as often as an lvalue, so it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define AMBIT_ASSIGN_OR_RETURN(lhs, expr)                                \
   auto AMBIT_STATUS_CONCAT(statusor_, __LINE__) = (expr);                \
   if (!AMBIT_STATUS_CONCAT(statusor_, __LINE__).ok())                    \
     return std::move(AMBIT_STATUS_CONCAT(statusor_, __LINE__)).status(); \
   lhs = *std::move(AMBIT_STATUS_CONCAT(statusor_, __LINE__))
+// NOLINTEND(bugprone-macro-parentheses)

@@ -86,12 +86,17 @@ asio::awaitable<void> PodProxy::serveHbone(std::shared_ptr<PodProxy> self, PerWo
   co_await stream->async_handshake(asio::ssl::stream_base::server,
                                    asio::redirect_error(asio::use_awaitable, ec));
   deadline.cancel();
-  absl::StatusOr<tls::SpiffeId> peer_identity =
-      ec ? absl::Status(tls::handshakeRefusal(ssl, static_cast<unsigned long>(ec.value())))
-         : tls::verifyHandshakePeer(ssl);
-  if (ec && peer_identity.status().ok()) {
-    peer_identity = absl::UnavailableError(absl::StrCat("TLS handshake: ", ec.message()));
+  absl::StatusOr<tls::SpiffeId> peer_identity = absl::UnknownError("no handshake");
+  if (ec) {
+    // OK when this side refused nothing: the peer went away, or offered no TLS 1.3 or no h2.
+    absl::Status refusal = tls::handshakeRefusal(ssl, static_cast<unsigned long>(ec.value()));
+    peer_identity = refusal.ok()
+                        ? absl::UnavailableError(absl::StrCat("TLS handshake: ", ec.message()))
+                        : std::move(refusal);
+  } else {
+    peer_identity = tls::verifyHandshakePeer(ssl);
   }
+  metrics_.tlsHandshake(Side::kServer, peer_identity.status());
   if (!peer_identity.ok()) {
     refuse(stream->next_layer(), Direction::kHbone, ConnectionResult::kTunnelFailed,
            absl::StrCat(label, ": ", peer_identity.status().message()));
@@ -121,17 +126,24 @@ asio::awaitable<void> PodProxy::serveHbone(std::shared_ptr<PodProxy> self, PerWo
   w.server_connections.remove_if([](const auto& entry) { return entry.expired(); });
   w.server_connections.push_back(connection);
   logger()->debug("hbone {}: accepted {}", pod_.name, connection->label());
-  connection->start([] {});
+  metrics_.hboneConnections(Side::kServer).add(1);
+  connection->start([this, self] { metrics_.hboneConnections(Side::kServer).add(-1); });
 }
 
 asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>, PerWorker& w,
                                                     std::shared_ptr<HboneConnection> connection,
                                                     int32_t stream, hbone::HboneRequest request,
                                                     tcp::endpoint peer, std::string peer_identity) {
+  metrics_.hboneStreamOpened(Side::kServer);
   auto* server = static_cast<hbone::HboneServerSession*>(&connection->session());
+  ConnectionReport report(metrics_.tcp(), Reporter::kDestination);
+  report.labels.security_policy = SecurityPolicy::kMutualTls;
   boost::system::error_code ec;
   const asio::ip::address target_address = asio::ip::make_address(request.target.address, ec);
   const std::string what = absl::StrCat(connection->label(), " CONNECT ", request.authority);
+  report.record.source_address = str(peer);
+  report.record.destination_address = connection->label();
+  report.record.destination_hbone_address = request.authority;
   InboundConnection facts;
   facts.transport = InboundConnection::Transport::kHbone;
   facts.peer_ip = toIpBytes(peer.address());
@@ -142,15 +154,21 @@ asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>, P
   const Snapshot::WorkloadPtr pod = podWorkload(*snapshot);
   facts.pod = pod.get();
   const InboundDecision decision = decideInbound(*snapshot, facts, agent_ports_);
+  describeInbound(report, *snapshot, facts, decision);
   if (ec || !decision.allowed()) {
     const int status = ec ? 400 : statusFor(decision.verdict);
     (void)server->respond(stream, status);
     connection->flush();
-    metrics_.connection(Direction::kHbone, decision.verdict == InboundDecision::Verdict::kDenied
-                                               ? ConnectionResult::kDenied
-                                               : ConnectionResult::kNoRoute);
-    logger()->warn("hbone {} {} refused ({}): {}", pod_.name, what, status,
-                   ec ? ec.message() : decision.describe());
+    metrics_.connection(Direction::kHbone,
+                        ec ? ConnectionResult::kNoRoute : inboundResult(decision.verdict));
+    const std::string why = ec ? ec.message() : decision.describe();
+    logger()->warn("hbone {} {} refused ({}): {}", pod_.name, what, status, why);
+    if (!ec) metrics_.denied(Direction::kHbone, decision);
+    if (!ec && decision.verdict == InboundDecision::Verdict::kDenied) {
+      report.closed(ResponseFlags::kDeny, 0, 0, why);
+    } else {
+      report.refused(ec ? "bad_authority" : inboundVerdictLabel(decision.verdict), why);
+    }
     co_return;
   }
 
@@ -164,12 +182,14 @@ asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>, P
     (void)server->respond(stream, 503);
     connection->flush();
     metrics_.connection(Direction::kHbone, ConnectionResult::kConnectFailed);
-    logger()->warn("hbone {} {}: connect to the app failed: {}", pod_.name, what,
-                   fd.ok() ? ec.message() : std::string(fd.status().message()));
+    const std::string why = fd.ok() ? ec.message() : std::string(fd.status().message());
+    logger()->warn("hbone {} {}: connect to the app failed: {}", pod_.name, what, why);
+    report.closed(ResponseFlags::kConnectFailure, 0, 0, absl::StrCat("connect failed: ", why));
     co_return;
   }
   (void)server->respond(stream, 200);
   connection->flush();
+  logger()->info("hbone {} {}: accepted from {}", pod_.name, what, peer_identity);
 
   facts.pod = nullptr;
   auto tracked = trackInbound(w, facts, [server, stream, connection](const std::string& why) {
@@ -177,14 +197,17 @@ asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>, P
     (void)server->reset(stream, hbone::kConnectError);
     connection->flush();
   });
+  report.opened();
   metrics_.active_connections.add(1);
   const TunnelResult result = co_await connection->bridge(stream, upstream);
   metrics_.active_connections.add(-1);
   metrics_.bytes(Direction::kHbone, result.to_socket, result.from_socket);
-  metrics_.connection(Direction::kHbone, result.end == TunnelResult::End::kClosed
-                                             ? ConnectionResult::kRelayed
-                                             : ConnectionResult::kError);
-  logger()->info("hbone {} {}: {}", pod_.name, what, result.describe());
+  const bool clean = result.end == TunnelResult::End::kClosed;
+  metrics_.connection(Direction::kHbone,
+                      clean ? ConnectionResult::kRelayed : ConnectionResult::kError);
+  logger()->debug("hbone {} {}: {}", pod_.name, what, result.describe());
+  report.closed(clean ? ResponseFlags::kNone : ResponseFlags::kConnectFailure, result.to_socket,
+                result.from_socket, clean ? "" : result.describe());
 }
 
 }  // namespace ambit::agent

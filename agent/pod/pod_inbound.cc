@@ -18,30 +18,23 @@ std::string str(const tcp::endpoint& endpoint) {
   return absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
 }
 
-ConnectionResult resultOf(InboundDecision::Verdict verdict) {
-  switch (verdict) {
-    case InboundDecision::Verdict::kNoConfig:
-      return ConnectionResult::kNoConfig;
-    case InboundDecision::Verdict::kDenied:
-      return ConnectionResult::kDenied;
-    default:
-      return ConnectionResult::kNoRoute;
-  }
-}
-
 }  // namespace
 
 asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, PerWorker& w,
                                               Socket downstream) {
+  ConnectionReport report(metrics_.tcp(), Reporter::kDestination);
   boost::system::error_code ec;
   const tcp::endpoint peer = downstream.remote_endpoint(ec);
   absl::StatusOr<tcp::endpoint> original = originalDestination(downstream.native_handle());
   if (ec || !original.ok()) {
     refuse(downstream, Direction::kInbound, ConnectionResult::kNoRoute,
            "no peer or original destination");
+    report.refused("no_route", "no peer or original destination");
     co_return;
   }
   const std::string connection = absl::StrCat(str(peer), " -> ", str(*original));
+  report.record.source_address = str(peer);
+  report.record.destination_address = str(*original);
   const std::shared_ptr<const Snapshot> snapshot = store_.current();
   const Snapshot::WorkloadPtr pod = podWorkload(*snapshot);
   InboundConnection facts;
@@ -51,9 +44,16 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, PerWork
   facts.destination_port = original->port();
   facts.pod = pod.get();
   const InboundDecision decision = decideInbound(*snapshot, facts, agent_ports_);
+  describeInbound(report, *snapshot, facts, decision);
   if (!decision.allowed()) {
-    refuse(downstream, Direction::kInbound, resultOf(decision.verdict),
+    refuse(downstream, Direction::kInbound, inboundResult(decision.verdict),
            absl::StrCat(connection, ": ", decision.describe()));
+    metrics_.denied(Direction::kInbound, decision);
+    if (decision.verdict == InboundDecision::Verdict::kDenied) {
+      report.closed(ResponseFlags::kDeny, 0, 0, decision.describe());
+    } else {
+      report.refused(inboundVerdictLabel(decision.verdict), decision.describe());
+    }
     co_return;
   }
   facts.pod = nullptr;  // revalidate() looks the pod up in the snapshot of its time
@@ -64,7 +64,7 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, PerWork
     downstream.close(ignored);
   });
   co_await connectAndRelay(downstream, inboundUpstreamSocket(*netns_, peer, options_.mark),
-                           *original, Direction::kInbound, connection);
+                           *original, Direction::kInbound, connection, report);
 }
 
 }  // namespace ambit::agent

@@ -37,14 +37,46 @@ std::string peerOf(const tcp::socket& socket) {
 
 namespace {
 
-HbonePoolOptions poolOptions(const PodProxyOptions& options) {
+HbonePoolOptions poolOptions(const PodProxyOptions& options, AgentMetrics& metrics) {
   HbonePoolOptions out = options.pool;
   out.mark = options.mark;
   out.connect_timeout = options.connect_timeout;
+  out.metrics = &metrics;
   return out;
 }
 
 }  // namespace
+
+ConnectionResult inboundResult(InboundDecision::Verdict verdict) {
+  switch (verdict) {
+    case InboundDecision::Verdict::kNoConfig:
+      return ConnectionResult::kNoConfig;
+    case InboundDecision::Verdict::kDenied:
+      return ConnectionResult::kDenied;
+    default:
+      return ConnectionResult::kNoRoute;
+  }
+}
+
+void describeInbound(ConnectionReport& report, const Snapshot& snapshot,
+                     const InboundConnection& facts, const InboundDecision& decision) {
+  if (const Snapshot::WorkloadPtr source = snapshot.workloadByIp(facts.peer_ip)) {
+    setSourceWorkload(report.labels, *source);
+    report.record.source_workload = source->name();
+    report.record.source_namespace = source->namespace_();
+  }
+  if (decision.destination != nullptr) {
+    setDestinationWorkload(report.labels, *decision.destination);
+    report.record.destination_workload = decision.destination->name();
+    report.record.destination_namespace = decision.destination->namespace_();
+    report.record.destination_principal = report.labels.destination_principal;
+  }
+  if (decision.attributes.source_principal) {
+    report.labels.source_principal = *facts.peer_principal;
+    report.record.source_principal = *facts.peer_principal;
+  }
+  setDecision(report.record, decision);
+}
 
 PodProxy::PodProxy(std::vector<Worker*> workers, std::shared_ptr<const Netns> netns, PodLabel pod,
                    const SnapshotStore& store, AgentMetrics& metrics,
@@ -64,7 +96,7 @@ PodProxy::PodProxy(std::vector<Worker*> workers, std::shared_ptr<const Netns> ne
           return TunnelCredentials{credentials_.credential(pod_.identity),
                                    credentials_.trustBundle()};
         },
-        poolOptions(options_)));
+        poolOptions(options_, metrics_)));
   }
 }
 
@@ -236,7 +268,7 @@ asio::awaitable<boost::system::error_code> PodProxy::connect(Socket& upstream,
 }
 
 asio::awaitable<void> PodProxy::relay(Socket& downstream, Socket& upstream, Direction direction,
-                                      const std::string& description) {
+                                      const std::string& description, ConnectionReport& report) {
   // Bytes are forwarded as they arrive: Nagle's delay on either leg would stack on the app's own.
   boost::system::error_code ignored;
   downstream.set_option(tcp::no_delay(true), ignored);
@@ -247,7 +279,12 @@ asio::awaitable<void> PodProxy::relay(Socket& downstream, Socket& upstream, Dire
   metrics_.bytes(direction, result.a_to_b, result.b_to_a);
   const bool clean = result.end == RelayResult::End::kClosed;
   metrics_.connection(direction, clean ? ConnectionResult::kRelayed : ConnectionResult::kError);
-  logger()->info("{} {}: {}", directionLabel(direction), description, result.describe());
+  logger()->debug("{} {}: {}", directionLabel(direction), description, result.describe());
+  // The downstream is the client for outbound connections and the server's side for inbound.
+  const bool outbound = direction == Direction::kOutbound;
+  report.closed(clean ? ResponseFlags::kNone : ResponseFlags::kConnectFailure,
+                outbound ? result.a_to_b : result.b_to_a, outbound ? result.b_to_a : result.a_to_b,
+                clean ? "" : result.describe());
 }
 
 void PodProxy::refuse(Socket& downstream, Direction direction, ConnectionResult result,
@@ -260,21 +297,25 @@ void PodProxy::refuse(Socket& downstream, Direction direction, ConnectionResult 
 asio::awaitable<void> PodProxy::connectAndRelay(Socket& downstream,
                                                 absl::StatusOr<UniqueFd> upstream_fd,
                                                 tcp::endpoint destination, Direction direction,
-                                                std::string connection) {
-  if (!upstream_fd.ok()) {
-    refuse(downstream, direction, ConnectionResult::kConnectFailed,
-           absl::StrCat(connection,
-                        ": cannot create a socket in the pod: ", upstream_fd.status().message()));
-    co_return;
-  }
+                                                std::string connection, ConnectionReport& report) {
+  std::string failure;
   Socket upstream(downstream.get_executor());
-  upstream.assign(destination.protocol(), upstream_fd->release());
-  if (boost::system::error_code ec = co_await connect(upstream, destination)) {
+  if (!upstream_fd.ok()) {
+    failure = absl::StrCat("cannot create a socket in the pod: ", upstream_fd.status().message());
+  } else {
+    upstream.assign(destination.protocol(), upstream_fd->release());
+    if (boost::system::error_code ec = co_await connect(upstream, destination)) {
+      failure = absl::StrCat("connect failed: ", ec.message());
+    }
+  }
+  if (!failure.empty()) {
     refuse(downstream, direction, ConnectionResult::kConnectFailed,
-           absl::StrCat(connection, ": connect failed: ", ec.message()));
+           absl::StrCat(connection, ": ", failure));
+    report.closed(ResponseFlags::kConnectFailure, 0, 0, failure);
     co_return;
   }
-  co_await relay(downstream, upstream, direction, absl::StrCat(pod_.name, " ", connection));
+  report.opened();
+  co_await relay(downstream, upstream, direction, absl::StrCat(pod_.name, " ", connection), report);
 }
 
 }  // namespace ambit::agent

@@ -21,6 +21,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "agent/admin/agent_metrics.h"
+#include "agent/admin/connection_report.h"
 #include "agent/identity/credential_source.h"
 #include "agent/netns/netns.h"
 #include "agent/pod/worker.h"
@@ -49,6 +50,13 @@ struct PodLabel {
   std::string identity;            // its SPIFFE ID, whose certificate its tunnels present
   std::vector<IpBytes> addresses;  // its IPs, 4 or 16 raw bytes each
 };
+
+// The `result` a refused inbound connection is counted under.
+ConnectionResult inboundResult(InboundDecision::Verdict verdict);
+// Fills an inbound connection's telemetry from what it was decided on: the source workload (by
+// address), the destination workload, and the decision.
+void describeInbound(ConnectionReport& report, const Snapshot& snapshot,
+                     const InboundConnection& facts, const InboundDecision& decision);
 
 class PodProxy : public std::enable_shared_from_this<PodProxy> {
  public:
@@ -103,7 +111,8 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   boost::asio::awaitable<void> handleOutbound(std::shared_ptr<PodProxy> self, PerWorker& w,
                                               Socket downstream);
   boost::asio::awaitable<void> tunnelOutbound(PerWorker& w, Socket& downstream,
-                                              const OutboundTarget& target, std::string connection);
+                                              const OutboundTarget& target, std::string connection,
+                                              ConnectionReport& report);
   // pod_inbound.cc
   boost::asio::awaitable<void> handleInbound(std::shared_ptr<PodProxy> self, PerWorker& w,
                                              Socket downstream);
@@ -125,12 +134,14 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   boost::asio::awaitable<boost::system::error_code> connect(
       Socket& upstream, const boost::asio::ip::tcp::endpoint& destination);
   // Connects a socket made in the pod's netns to `destination` and relays; refuses on failure.
+  // Opens `report` once connected and closes it when the relay ends.
   boost::asio::awaitable<void> connectAndRelay(Socket& downstream,
                                                absl::StatusOr<UniqueFd> upstream_fd,
                                                boost::asio::ip::tcp::endpoint destination,
-                                               Direction direction, std::string connection);
+                                               Direction direction, std::string connection,
+                                               ConnectionReport& report);
   boost::asio::awaitable<void> relay(Socket& downstream, Socket& upstream, Direction direction,
-                                     const std::string& description);
+                                     const std::string& description, ConnectionReport& report);
   // Registers an inbound connection for revalidate(); the entry lives until the handle goes.
   std::shared_ptr<void> trackInbound(PerWorker& w, InboundConnection connection,
                                      std::function<void(const std::string&)> close);

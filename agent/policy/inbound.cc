@@ -8,10 +8,10 @@
 
 #include <absl/strings/str_cat.h>
 
+#include "core/tls/spiffe_id.h"
+
 namespace ambit::agent {
 namespace {
-
-constexpr std::string_view kSpiffeScheme = "spiffe://";
 
 std::string ipText(const IpBytes& ip) {
   char text[INET6_ADDRSTRLEN] = {};
@@ -20,27 +20,6 @@ std::string ipText(const IpBytes& ip) {
     return absl::StrCat("<", ip.size(), "-byte address>");
   }
   return text;
-}
-
-constexpr size_t kMaxTrustDomain = 255;  // SPIFFE's limit
-
-bool lowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-bool trustDomainChar(char c) { return lowerAlnum(c) || c == '.' || c == '-' || c == '_'; }
-
-// Kubernetes names, as the identities the mesh issues carry them.
-bool dns1123Label(std::string_view s) {
-  return !s.empty() && s.size() <= 63 && lowerAlnum(s.front()) && lowerAlnum(s.back()) &&
-         std::all_of(s.begin(), s.end(), [](char c) { return lowerAlnum(c) || c == '-'; });
-}
-
-bool dns1123Subdomain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  for (size_t dot = s.find('.'); dot != std::string_view::npos; dot = s.find('.')) {
-    if (!dns1123Label(s.substr(0, dot))) return false;
-    s.remove_prefix(dot + 1);
-  }
-  return dns1123Label(s);
 }
 
 std::string peerText(const InboundDecision& d) {
@@ -70,29 +49,6 @@ const char* inboundVerdictLabel(InboundDecision::Verdict verdict) {
       break;
   }
   return "unknown";
-}
-
-std::string SpiffeIdentity::principal() const {
-  return absl::StrCat(trust_domain, "/ns/", ns, "/sa/", service_account);
-}
-
-std::optional<SpiffeIdentity> parseSpiffeIdentity(std::string_view uri) {
-  if (uri.substr(0, kSpiffeScheme.size()) != kSpiffeScheme) return std::nullopt;
-  std::vector<std::string_view> parts;
-  std::string_view rest = uri.substr(kSpiffeScheme.size());
-  for (size_t slash = rest.find('/'); slash != std::string_view::npos; slash = rest.find('/')) {
-    parts.push_back(rest.substr(0, slash));
-    rest.remove_prefix(slash + 1);
-  }
-  parts.push_back(rest);
-  if (parts.size() != 5 || parts[1] != "ns" || parts[3] != "sa") return std::nullopt;
-  const std::string_view td = parts[0];
-  if (td.empty() || td.size() > kMaxTrustDomain ||
-      !std::all_of(td.begin(), td.end(), trustDomainChar)) {
-    return std::nullopt;
-  }
-  if (!dns1123Label(parts[2]) || !dns1123Subdomain(parts[4])) return std::nullopt;
-  return SpiffeIdentity{std::string(td), std::string(parts[2]), std::string(parts[4])};
 }
 
 std::string InboundDecision::describe() const {
@@ -146,7 +102,8 @@ InboundDecision decideInbound(const Snapshot& snapshot, const InboundConnection&
     }
   }
   if (connection.transport == InboundConnection::Transport::kHbone && connection.peer_principal) {
-    if (std::optional<SpiffeIdentity> id = parseSpiffeIdentity(*connection.peer_principal)) {
+    if (absl::StatusOr<tls::SpiffeId> id = tls::SpiffeId::parse(*connection.peer_principal);
+        id.ok()) {
       out.attributes.source_principal = id->principal();
       out.attributes.source_namespace = id->ns;
       out.attributes.source_service_account = id->service_account;

@@ -72,21 +72,6 @@ inline constexpr size_t kInboundVerdicts = static_cast<size_t>(InboundDecision::
 // The verdict as a metric label: "allow", "no_config", "not_this_pod", ...
 const char* inboundVerdictLabel(InboundDecision::Verdict verdict);
 
-// A SPIFFE identity of Istio's form.
-struct SpiffeIdentity {
-  std::string trust_domain;
-  std::string ns;
-  std::string service_account;
-  // Istio's principal form, "<trust-domain>/ns/<ns>/sa/<account>", which policies compare.
-  std::string principal() const;
-};
-
-// Parses "spiffe://<trust-domain>/ns/<namespace>/sa/<account>" strictly, so an identity is
-// spelled one way only: lowercase scheme; a trust domain of 1 to 255 of [a-z0-9._-]; exactly
-// those four path segments; the namespace a DNS-1123 label and the account a DNS-1123 subdomain,
-// as Kubernetes names them. Anything else is nullopt.
-std::optional<SpiffeIdentity> parseSpiffeIdentity(std::string_view uri);
-
 // In order: version 0 -> kNoConfig; an agent port -> kAgentPort; an address that is no workload
 // -> kUnknownDestination; `pod` given and the address not one of its own -> kNotThisPod; then the
 // destination workload's policies (Snapshot::policiesFor) decide kAllow or kDenied. The source

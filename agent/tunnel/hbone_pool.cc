@@ -144,11 +144,16 @@ asio::awaitable<absl::StatusOr<std::shared_ptr<HbonePool::Pooled>>> HbonePool::c
   if (ec) {
     ++stats_.handshakes_failed;
     const absl::Status refusal = tls::handshakeRefusal(ssl, static_cast<unsigned long>(ec.value()));
+    if (options_.metrics != nullptr) {
+      options_.metrics->tlsHandshake(Side::kClient,
+                                     refusal.ok() ? absl::UnavailableError(ec.message()) : refusal);
+    }
     const std::string why = refusal.ok() ? ec.message() : std::string(refusal.message());
     co_return absl::Status(refusal.ok() ? absl::StatusCode::kUnavailable : refusal.code(),
                            absl::StrCat("hbone ", label, ": TLS handshake failed: ", why));
   }
   absl::StatusOr<tls::SpiffeId> peer = tls::verifyHandshakePeer(ssl);
+  if (options_.metrics != nullptr) options_.metrics->tlsHandshake(Side::kClient, peer.status());
   if (!peer.ok()) {
     ++stats_.handshakes_failed;
     co_return absl::Status(peer.status().code(),
@@ -185,7 +190,10 @@ asio::awaitable<absl::StatusOr<std::shared_ptr<HbonePool::Pooled>>> HbonePool::c
     it->second->wake.cancel();
   });
   std::weak_ptr<bool> alive = alive_;
-  pooled->connection->start([this, alive, raw = pooled.get(), weak] {
+  AgentMetrics* metrics = options_.metrics;
+  if (metrics != nullptr) metrics->hboneConnections(Side::kClient).add(1);
+  pooled->connection->start([this, alive, raw = pooled.get(), weak, metrics] {
+    if (metrics != nullptr) metrics->hboneConnections(Side::kClient).add(-1);
     if (alive.expired()) return;
     // Waiters of a connection that died learn it here.
     if (auto p = weak.lock()) {
@@ -251,6 +259,7 @@ asio::awaitable<absl::StatusOr<Tunnel>> HbonePool::open(const TunnelTarget& targ
     const std::string message = absl::StrCat(what, ": answered ", waiter.status);
     co_return refused ? absl::PermissionDeniedError(message) : absl::UnavailableError(message);
   }
+  if (options_.metrics != nullptr) options_.metrics->hboneStreamOpened(Side::kClient);
   co_return Tunnel{pooled->connection, *stream};
 }
 

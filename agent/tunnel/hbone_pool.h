@@ -24,6 +24,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "agent/admin/agent_metrics.h"
 #include "agent/netns/netns.h"
 #include "agent/tunnel/hbone_connection.h"
 #include "core/hbone/hbone_client.h"
@@ -46,6 +47,7 @@ struct HbonePoolOptions {
   std::chrono::milliseconds connect_timeout{10000};  // TCP connect, TLS handshake and response
   std::chrono::milliseconds idle_timeout{60000};     // a connection without streams this long
   hbone::HboneOptions session;
+  AgentMetrics* metrics = nullptr;  // handshakes, pooled connections and streams, when set
 };
 
 // Where a tunnel goes.

@@ -87,4 +87,8 @@ std::string SpiffeId::toString() const {
   return absl::StrCat("spiffe://", trust_domain, "/ns/", ns, "/sa/", service_account);
 }
 
+std::string SpiffeId::principal() const {
+  return absl::StrCat(trust_domain, "/ns/", ns, "/sa/", service_account);
+}
+
 }  // namespace ambit::tls

@@ -16,6 +16,8 @@ struct SpiffeId {
   // Errors are InvalidArgumentError naming the part that is wrong.
   static absl::StatusOr<SpiffeId> parse(const std::string& uri);
   std::string toString() const;
+  // Istio's principal form, "<trust-domain>/ns/<ns>/sa/<account>", which policies compare.
+  std::string principal() const;
 
   bool operator==(const SpiffeId&) const = default;
 };

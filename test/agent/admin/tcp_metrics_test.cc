@@ -264,12 +264,13 @@ TEST_CASE("beyond the bound new label sets count into the overflow series", "[tc
 TEST_CASE("threads that meet the same labels share one series", "[tcp]") {
   metrics::Registry registry;
   TcpMetrics tcp(registry);
-  constexpr int kPerThread = 10000;
+  constexpr uint64_t kPerThread = 10000;
   std::vector<metrics::Counter*> seen(2, nullptr);
   std::vector<std::thread> threads;
+  threads.reserve(2);
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&tcp, &seen, t] {
-      for (int i = 0; i < kPerThread; ++i) {
+      for (uint64_t i = 0; i < kPerThread; ++i) {
         const TcpSeries series = tcp.connection(outboundLabels());
         series.opened->inc();
         series.received_bytes->inc(3);
@@ -280,8 +281,8 @@ TEST_CASE("threads that meet the same labels share one series", "[tcp]") {
   for (std::thread& thread : threads) thread.join();
   CHECK(seen[0] == seen[1]);
   CHECK(tcp.labelSets() == 1);
-  CHECK(seen[0]->value() == 2 * kPerThread);
-  CHECK(tcp.connection(outboundLabels()).received_bytes->value() == 3 * 2 * kPerThread);
+  CHECK(seen[0]->value() == kPerThread * 2);
+  CHECK(tcp.connection(outboundLabels()).received_bytes->value() == kPerThread * 6);
 }
 
 TEST_CASE("a thread's cache never hands out another TcpMetrics' series", "[tcp]") {

@@ -355,55 +355,6 @@ TEST_CASE("decideInbound: the identity comes only from a well-formed HBONE SPIFF
   }
 }
 
-TEST_CASE("parseSpiffeIdentity accepts only spiffe://<td>/ns/<ns>/sa/<sa>") {
-  struct Case {
-    const char* uri;
-    const char* principal;  // nullptr when refused
-  };
-  const Case cases[] = {
-      {"spiffe://cluster.local/ns/default/sa/frontend", "cluster.local/ns/default/sa/frontend"},
-      {"spiffe://td_1.example-x/ns/team-1/sa/svc.v1-x", "td_1.example-x/ns/team-1/sa/svc.v1-x"},
-      {"spiffe://cluster.local/ns/default/sa/Frontend", nullptr},
-      {"spiffe://cluster.local/ns/team.a/sa/frontend", nullptr},
-      {"spiffe://cluster.local/ns/default/sa/front_end", nullptr},
-      {"spiffe://cluster.local/ns/-a/sa/frontend", nullptr},
-      {"spiffe://cluster.local/ns/default/sa/a..b", nullptr},
-      {"cluster.local/ns/default/sa/frontend", nullptr},
-      {"SPIFFE://cluster.local/ns/default/sa/frontend", nullptr},
-      {"https://cluster.local/ns/default/sa/frontend", nullptr},
-      {"spiffe:///ns/default/sa/frontend", nullptr},
-      {"spiffe://Cluster.local/ns/default/sa/frontend", nullptr},
-      {"spiffe://cluster.local:443/ns/default/sa/frontend", nullptr},
-      {"spiffe://cluster.local/ns//sa/frontend", nullptr},
-      {"spiffe://cluster.local/ns/default/sa/", nullptr},
-      {"spiffe://cluster.local/ns/default/sa/frontend/", nullptr},
-      {"spiffe://cluster.local/ns/default/sa/frontend/x", nullptr},
-      {"spiffe://cluster.local/sa/frontend/ns/default", nullptr},
-      {"spiffe://cluster.local/ns/../sa/frontend", nullptr},
-      {"spiffe://cluster.local/ns/default/sa/.", nullptr},
-      {"spiffe://cluster.local/ns/a b/sa/frontend", nullptr},
-      {"spiffe://cluster.local/ns/default/sa/frontend?x=1", nullptr},
-      {"spiffe://cluster.local/ns/default", nullptr},
-      {"spiffe://", nullptr},
-      {"", nullptr},
-  };
-  for (const Case& c : cases) {
-    INFO(c.uri);
-    const std::optional<SpiffeIdentity> id = parseSpiffeIdentity(c.uri);
-    if (c.principal == nullptr) {
-      CHECK_FALSE(id.has_value());
-    } else {
-      REQUIRE(id.has_value());
-      CHECK(id->principal() == c.principal);
-    }
-  }
-  const std::optional<SpiffeIdentity> id = parseSpiffeIdentity("spiffe://td/ns/shop/sa/web");
-  REQUIRE(id.has_value());
-  CHECK(id->trust_domain == "td");
-  CHECK(id->ns == "shop");
-  CHECK(id->service_account == "web");
-}
-
 TEST_CASE("verdicts have distinct labels") {
   std::set<std::string> labels;
   for (size_t i = 0; i < kInboundVerdicts; ++i) {

@@ -211,8 +211,9 @@ class Session:
         deadline = time.monotonic() + timeout
         while not pred():
             left = deadline - time.monotonic()
-            if left <= 0 or self.dead or (self.goaway is not None and not self.conn.open_inbound_streams
-                                          and not self.conn.open_outbound_streams):
+            if left <= 0 or self.dead:
+                break
+            if self.goaway is not None and not self.conn.open_outbound_streams:
                 break
             self.pump(min(left, 0.2))
         return pred()
@@ -237,13 +238,13 @@ class Session:
             try:
                 window = min(self.conn.local_flow_control_window(sid),
                              self.conn.max_outbound_frame_size)
-            except h2.exceptions.StreamClosedError:
+                if window <= 0:
+                    self.pump(0.1)
+                    continue
+                chunk = view[sent:sent + window]
+                self.conn.send_data(sid, bytes(chunk))
+            except h2.exceptions.ProtocolError:  # the stream or the connection is closed
                 return sent
-            if window <= 0:
-                self.pump(0.1)
-                continue
-            chunk = view[sent:sent + window]
-            self.conn.send_data(sid, bytes(chunk))
             s.sent += len(chunk)
             s.sent_digest.update(chunk)
             sent += len(chunk)
@@ -252,7 +253,7 @@ class Session:
         if end:
             try:
                 self.conn.end_stream(sid)
-            except h2.exceptions.StreamClosedError:
+            except h2.exceptions.ProtocolError:
                 return sent
             self.flush()
         return sent
@@ -260,7 +261,7 @@ class Session:
     def reset(self, sid, code=8):
         try:
             self.conn.reset_stream(sid, error_code=code)
-        except h2.exceptions.StreamClosedError:
+        except h2.exceptions.ProtocolError:
             return
         s = self.stream(sid)
         if s.reset is None:
@@ -419,7 +420,8 @@ def case_steps(p):
                     pred = lambda: s.ended or s.reset is not None  # noqa: E731
                 else:
                     want = step["bytes"]
-                    pred = lambda: len(s.data) >= want or s.ended or s.reset is not None  # noqa: E731
+                    pred = lambda: (len(s.data) >= want or s.ended  # noqa: E731
+                                    or s.reset is not None)
                 entry["done"] = session.wait(pred, step.get("timeout", timeout))
                 entry["received"] = len(s.data)
             elif op == "end":
@@ -498,10 +500,15 @@ def case_many(p):
     # The first stream (opened before the excess) must still carry data both ways.
     first = session.stream(ids[0])
     probe = p.get("probe", "still here\n")
-    if first.status == 200 and first.reset is None and not session.dead:
+    if (first.status == 200 and first.reset is None and not session.dead
+            and session.goaway is None):
         session.send(first.id, probe.encode())
         session.wait(lambda: len(first.data) >= len(probe) or first.reset is not None, timeout)
     facts["first_stream"] = first.report()
+    if session.goaway is not None or session.send_error is not None:
+        deadline = time.monotonic() + 3  # does the server close the connection too?
+        while not session.dead and time.monotonic() < deadline:
+            session.pump(0.2)
     facts["session"] = session.report()
     session.close()
     out(facts)

@@ -9,16 +9,20 @@ CA key (/run/ambit-lab/control/root-key.pem). Checks:
 
   1  the wire format: TLS 1.3, ALPN h2, the server's SPIFFE identity, CONNECT tunnels to the
      echo's HTTP and TCP ports, END_STREAM half-close both ways;
-  2  refusals: 405 for another method, 400 for another pod, an agent port or a host name; no
-     HTTP/2 for plaintext, TLS 1.2, a missing or unacceptable client certificate, or no ALPN h2;
-     other streams of the connection unaffected;
-  3  concurrent streams: 100 accepted, the excess refused with REFUSED_STREAM;
+  2  refusals: 405 for another method, 400 for another pod, an unknown address, an agent port or
+     a host name, 503 for a closed port, other streams of the connection unaffected; no HTTP/2
+     for plaintext, TLS 1.2, no ALPN h2, a missing or unacceptable client certificate (the
+     agent's log names the reason), and the agent keeps serving afterwards;
+  3  concurrent streams: 100 accepted, the excess refused with REFUSED_STREAM, in the first
+     flight and beyond the acknowledged limit;
   4  flow control: a client that never acknowledges what it receives stops the server at its
-     window, and the agent's memory stays bounded;
+     window, backpressure reaches the client, and the agent's memory stays bounded;
   5  authorization: an ALLOW policy on a principal lets sa/client in and answers sa/other 401.
 
-Then `scripts/lab down` and a check that it left nothing. Needs root. Every wait is bounded and
-every command has a timeout.
+Cases that fail because of a known product gap are marked with known_gap(): that failure (and only
+that one, recognised by its message) counts as expected. An agent that died in a case is
+restarted before the next one. Then `scripts/lab down` and a check that it left nothing. Needs
+root. Every wait is bounded and every command has a timeout.
 
   hbone_wire_test.py --build-dir build/release [--repo .] [unittest options]
 """
@@ -29,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +43,7 @@ import traceback
 import unittest
 
 ARGS = None
+LAB_STARTED = False  # this run brought a lab up: it takes it down, whatever happens
 WAIT = 20  # seconds, for anything the cluster should reach on its own
 SKIPPED = 77  # exit status CTest counts as skipped (SKIP_RETURN_CODE)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -202,7 +208,7 @@ def explain_failures(fn):
     def wrapper(self):
         try:
             fn(self)
-        except unittest.SkipTest:
+        except (unittest.SkipTest, KeyboardInterrupt):
             raise
         except BaseException as e:
             traceback.print_exc()
@@ -337,9 +343,11 @@ class HboneWireTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        global LAB_STARTED
         start = time.monotonic()
         log("scripts/lab down (clean slate)")
         lab("down", timeout=120)
+        LAB_STARTED = True
         try:
             log(f"scripts/lab up --nodes 2 --build-dir {ARGS.build_dir}")
             lab("up", "--nodes", "2", "--build-dir", ARGS.build_dir, timeout=180)
@@ -355,7 +363,6 @@ class HboneWireTest(unittest.TestCase):
             echos.sort(key=lambda p: (p["node"] == cls.client["node"], p["name"]))
             cls.echo, cls.echo2 = echos[0], echos[1]
             cls.echo_node = node_of(st, cls.echo["node"])
-            cls.demo_client = find_pods(st, "demo", "client")[0]
             log(f"client legacy/{cls.client['name']} {cls.client['ip']} ({cls.client['node']}), "
                 f"target demo/{cls.echo['name']} {cls.echo['ip']} ({cls.echo['node']}), "
                 f"other echo {cls.echo2['ip']} ({cls.echo2['node']})")
@@ -369,7 +376,8 @@ class HboneWireTest(unittest.TestCase):
             cls.certs = {
                 "client": certs.make("client", [CLIENT_ID]),
                 "other": certs.make("other", [OTHER_ID]),
-                "other_trust_domain": certs.make("other-td", ["spiffe://example.org/ns/demo/sa/client"]),
+                "other_trust_domain": certs.make("other-td",
+                                                 ["spiffe://example.org/ns/demo/sa/client"]),
                 "two_uri_sans": certs.make("two-sans", [CLIENT_ID, OTHER_ID]),
                 "expired": certs.make("expired", [CLIENT_ID], not_before=now - 7 * 86400,
                                       not_after=now - 86400),
@@ -383,7 +391,7 @@ class HboneWireTest(unittest.TestCase):
                 log(f"certificate {name}: " + " | ".join(
                     Certificates.describe(cert).strip().splitlines()))
             # The echo pod's agent serves HBONE once the pod has its certificate.
-            probe = cls("test_2m_good_certificate_accepted")
+            probe = cls("test_2p_good_certificate_accepted")
             wait_for("the echo pod's HBONE listener completes a handshake",
                      lambda: probe.tls_probe("client").get("handshake") == "ok",
                      timeout=30, interval=1)
@@ -606,9 +614,11 @@ class HboneWireTest(unittest.TestCase):
                          f"{where}: SETTINGS_MAX_CONCURRENT_STREAMS: {s['remote_settings']}")
 
         http = r["streams"]["http"]
-        self.assertEqual(http["status"], 200, f"{where}: CONNECT {self.authority(8080, echo)}: {http}")
+        self.assertEqual(http["status"], 200,
+                         f"{where}: CONNECT {self.authority(8080, echo)}: {http}")
         text = http.get("text", "")
-        self.assertTrue(text.startswith("HTTP/1.1 200"), f"{where}: HTTP answer in the tunnel: {text!r}")
+        self.assertTrue(text.startswith("HTTP/1.1 200"),
+                        f"{where}: HTTP answer in the tunnel: {text!r}")
         body = dict(line.split("=", 1) for line in text.split("\r\n\r\n", 1)[-1].splitlines()
                     if "=" in line)
         self.assertEqual(body.get("pod"), echo["name"], f"{where}: answered by: {body}")
@@ -655,7 +665,8 @@ class HboneWireTest(unittest.TestCase):
     @explain_failures
     def test_2a_refused_requests_on_one_connection(self):
         """405 for GET, 400 for another pod, an unknown address, an agent port or a host name,
-        each on its own stream, while an open tunnel on the same connection keeps working."""
+        503 for a port of the pod where nothing listens, each on its own stream, while an open
+        tunnel on the same connection keeps working."""
         def connect(name, authority):
             return {"op": "open", "name": name,
                     "headers": [[":method", "CONNECT"], [":authority", authority]]}
@@ -666,6 +677,7 @@ class HboneWireTest(unittest.TestCase):
             ("client_pod", f"{self.client['ip']}:8080", 400),
             ("unknown_address", "10.244.77.77:8080", 400),
             ("bad_authority", "echo.demo:80", 400),
+            ("closed_port", self.authority(7777), 503),
         ] + [(f"agent_port_{p}", self.authority(p), 400) for p in AGENT_PORTS]
         steps = [connect("keep", self.authority(9000)),
                  {"op": "send", "name": "keep", "text": "before\n"},
@@ -707,7 +719,6 @@ class HboneWireTest(unittest.TestCase):
         self.assertIsNone(r["session"]["error"], r["session"])
 
     @explain_failures
-    @known_gap("a failed handshake with no refusal of this side crashes the agent")
     def test_2b_plaintext_gets_no_http2(self):
         """The HTTP/2 preface and a CONNECT in clear text: the connection closes, nothing that
         comes back is HTTP/2 (at most a TLS alert), and the agent keeps serving."""
@@ -726,7 +737,6 @@ class HboneWireTest(unittest.TestCase):
         self.assert_agent_survived("a plaintext HTTP/2 preface on 15008")
 
     @explain_failures
-    @known_gap("a failed handshake with no refusal of this side crashes the agent")
     def test_2c_tls12_only_client_fails_handshake(self):
         r = self.tls_probe("client", authority=self.authority(9000), min_version="TLSv1_2",
                            max_version="TLSv1_2")
@@ -742,7 +752,6 @@ class HboneWireTest(unittest.TestCase):
         self.assert_agent_survived("a client without a certificate")
 
     @explain_failures
-    @known_gap("a failed handshake with no refusal of this side crashes the agent")
     def test_2e_no_alpn(self):
         """ALPN h2 is required: a hello without ALPN fails."""
         r = self.tls_probe("client", authority=self.authority(9000), alpn=None)
@@ -750,16 +759,14 @@ class HboneWireTest(unittest.TestCase):
         self.assert_agent_survived("a ClientHello without ALPN")
 
     @explain_failures
-    @known_gap("a failed handshake with no refusal of this side crashes the agent")
-    def test_2e_alpn_http11_only(self):
+    def test_2f_alpn_http11_only(self):
         """ALPN h2 is required: a hello offering only http/1.1 fails."""
         r = self.tls_probe("client", authority=self.authority(9000), alpn=["http/1.1"])
         self.assert_refused_handshake("ALPN http/1.1 only", r)
         self.assert_agent_survived("a ClientHello offering only ALPN http/1.1")
 
     @explain_failures
-    @known_gap("a failed handshake with no refusal of this side crashes the agent")
-    def test_2e_tcp_close_before_client_hello(self):
+    def test_2g_tcp_close_before_client_hello(self):
         """A client that connects and closes without a byte: nothing to answer, and the agent
         keeps serving."""
         r = self.client_run({"case": "plaintext", "target": self.echo["ip"], "port": HBONE_PORT,
@@ -773,36 +780,36 @@ class HboneWireTest(unittest.TestCase):
         self.assert_agent_survived(f"a client certificate '{name}'")
 
     @explain_failures
-    def test_2f_cert_other_trust_domain(self):
+    def test_2i_cert_other_trust_domain(self):
         """spiffe://example.org/... signed by the lab's root."""
         self.check_bad_certificate("other_trust_domain", r"trust domain")
 
     @explain_failures
-    def test_2g_cert_two_uri_sans(self):
+    def test_2j_cert_two_uri_sans(self):
         self.check_bad_certificate("two_uri_sans", r"URI SAN")
 
     @explain_failures
-    def test_2h_cert_expired(self):
+    def test_2k_cert_expired(self):
         self.check_bad_certificate("expired", r"expired")
 
     @explain_failures
-    def test_2i_cert_not_yet_valid(self):
+    def test_2l_cert_not_yet_valid(self):
         self.check_bad_certificate("not_yet_valid", r"not yet valid")
 
     @explain_failures
-    def test_2j_cert_ca_as_leaf(self):
+    def test_2m_cert_ca_as_leaf(self):
         self.check_bad_certificate("ca_as_leaf", r"CA certificate")
 
     @explain_failures
-    def test_2k_cert_signed_by_another_root(self):
+    def test_2n_cert_signed_by_another_root(self):
         self.check_bad_certificate("other_root", r"mesh roots")
 
     @explain_failures
-    def test_2l_cert_without_uri_san(self):
+    def test_2o_cert_without_uri_san(self):
         self.check_bad_certificate("no_uri_san", r"URI SAN")
 
     @explain_failures
-    def test_2m_good_certificate_accepted(self):
+    def test_2p_good_certificate_accepted(self):
         """The control: the same probe with the good certificate opens a tunnel, and the client's
         own check of the server's identity passes."""
         r = self.tls_probe("client", authority=self.authority(9000))
@@ -852,16 +859,18 @@ class HboneWireTest(unittest.TestCase):
         REFUSED_STREAM), and the 100 open tunnels go on."""
         r = self.many("after_settings")
         s = r["session"]
-        log(f"after SETTINGS: advertised {r.get('advertised_limit')}, first {r.get('before_excess')}"
-            f" opened; statuses {r['statuses']}, resets {r['resets']}, goaway {s['goaway']}, "
-            f"eof {s['eof']}, read error {s['error']}, write error {s['send_error']}")
+        log(f"after SETTINGS: advertised {r.get('advertised_limit')}, first "
+            f"{r.get('before_excess')} opened; statuses {r['statuses']}, resets {r['resets']}, "
+            f"goaway {s['goaway']}, eof {s['eof']}, read error {s['error']}, "
+            f"write error {s['send_error']}")
         self.assertEqual(r.get("advertised_limit"), MAX_STREAMS, r)
         self.assertEqual(r.get("before_excess"), MAX_STREAMS, r)
         if (s["goaway"] or s["eof"] or s["error"]) and not r["resets"]:
             raise AssertionError(
                 f"{KNOWN_GAP} (connection error instead of REFUSED_STREAM): after the SETTINGS "
                 f"exchange, 100 CONNECTs got 200; the next {r['opened'] - MAX_STREAMS} HEADERS "
-                f"(streams {r['unanswered'][:1]}..{r['unanswered'][-1:]}) got no RST_STREAM: the "
+                f"(streams {r['unanswered'][0] if r['unanswered'] else '-'} to "
+                f"{r['unanswered'][-1] if r['unanswered'] else '-'}) got no RST_STREAM: the "
                 f"server ended the connection (GOAWAY {s['goaway']}, EOF {s['eof']}, read error "
                 f"{s['error']}, write error {s['send_error']}), taking the 100 open tunnels with "
                 f"it (first stream after: {r['first_stream']['text']!r}, reset "
@@ -869,6 +878,16 @@ class HboneWireTest(unittest.TestCase):
         self.check_many(r, 150, "50 streams beyond the acknowledged limit of 100")
 
     # --------------------------------------------------------------------- 4: flow control
+
+    def in_flight_bound(self):
+        """The most a stalled tunnel may hold between the client and the echo app: the server's
+        stream window (4 MiB: beyond it the client cannot send, whatever sits in TCP buffers),
+        the two sockets between the agent and the app (both ways, each at most the pod's
+        tcp_wmem + tcp_rmem maximum), and 8 MiB for the agent's send queues and the app."""
+        def limit(name):
+            out = run(["ip", "netns", "exec", self.echo["netns"], "sysctl", "-n", name]).stdout
+            return int(out.split()[-1])
+        return (4 << 20) + 2 * (limit("net.ipv4.tcp_wmem") + limit("net.ipv4.tcp_rmem")) + (8 << 20)
 
     def check_flow(self, size, expect_all_sent):
         """A tunnel to the TCP echo; the client sends `size` bytes as the server's windows allow
@@ -928,7 +947,8 @@ class HboneWireTest(unittest.TestCase):
         # What the server accepted and did not echo is buffered somewhere between the client and
         # the echo app: the server's receive window, its queues, the sockets, the app.
         buffered = stalled["sent"] - stalled["received"]
-        self.assertLess(buffered, 32 << 20, f"{buffered} bytes in flight: {stalled}")
+        self.assertLess(buffered, self.in_flight_bound(),
+                        f"{buffered} bytes in flight (bound {self.in_flight_bound()}): {stalled}")
         if expect_all_sent is None:
             pass  # what fits in the path's buffers is the kernel's business
         elif expect_all_sent:
@@ -957,9 +977,10 @@ class HboneWireTest(unittest.TestCase):
 
     @explain_failures
     def test_4b_flow_control_backpressure_reaches_the_client(self):
-        """64 MiB offered, the echo never acknowledged: the server stops taking data once the
-        path is full (bounded in-flight bytes), and the agent's memory stays bounded."""
-        self.check_flow(64 << 20, expect_all_sent=False)
+        """More than the path can hold (in_flight_bound() + 16 MiB) offered, the echo never
+        acknowledged: the server stops taking data once the path is full, and the agent's memory
+        stays bounded."""
+        self.check_flow(self.in_flight_bound() + (16 << 20), expect_all_sent=False)
 
     # ----------------------------------------------------------------------------- 5: policy
 
@@ -1017,7 +1038,15 @@ def main():
         print(f"hbone_wire_test: {PYTHON} has no h2 module (python3-h2; scripts/bootstrap)",
               file=sys.stderr)
         return 1
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    # A SIGTERM ends the run like Ctrl-C, so the lab still goes down below.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    finally:
+        HboneWireTest.cleanup_tmp()
+        if LAB_STARTED and os.path.exists(LAB_RUN):
+            log("scripts/lab down (the run ended with the lab up)")
+            lab("down", timeout=120, check=False)
     return 0 if prog.result.wasSuccessful() else 1
 
 

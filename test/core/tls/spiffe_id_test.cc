@@ -50,6 +50,13 @@ TEST_CASE("malformed SPIFFE IDs are refused with the reason") {
         "SPIFFE ID is 2131 characters long; the limit is 2048");
 }
 
+TEST_CASE("the principal form policies compare drops the scheme") {
+  auto id = SpiffeId::parse("spiffe://td_1.example-x/ns/team-1/sa/svc.v1-x");
+  REQUIRE(id.ok());
+  CHECK(id->principal() == "td_1.example-x/ns/team-1/sa/svc.v1-x");
+  CHECK(id->toString() == "spiffe://td_1.example-x/ns/team-1/sa/svc.v1-x");
+}
+
 TEST_CASE("trust domains") {
   CHECK(isTrustDomain("cluster.local"));
   CHECK(isTrustDomain("a"));
