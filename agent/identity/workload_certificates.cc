@@ -239,7 +239,7 @@ bool WorkloadCertificates::stopping() const {
   return stopping_;
 }
 
-void WorkloadCertificates::setIdentities(std::set<std::string> identities) {
+void WorkloadCertificates::setIdentities(const std::set<std::string>& identities) {
   std::vector<std::string> added;
   std::vector<std::string> removed;
   {
@@ -374,9 +374,9 @@ void WorkloadCertificates::fetch(const std::string& identity) {
   if (published || trust_changed) notifyChange();
 }
 
-bool WorkloadCertificates::recordLocked(const std::string& identity, Entry& entry,
-                                        const absl::Status& status, FetchResult result,
-                                        std::shared_ptr<const tls::WorkloadCredential> credential) {
+bool WorkloadCertificates::recordLocked(
+    const std::string& identity, Entry& entry, const absl::Status& status, FetchResult result,
+    const std::shared_ptr<const tls::WorkloadCredential>& credential) {
   entry.in_flight = false;
   const CertTime now = options_.clock();
   if (status.ok()) {

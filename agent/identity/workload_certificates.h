@@ -106,7 +106,7 @@ class WorkloadCertificates {
 
   // The SPIFFE IDs pods on this node need. New ones are fetched at once; ones no longer listed are
   // forgotten with their certificates. Returns at once; thread-safe.
-  void setIdentities(std::set<std::string> identities);
+  void setIdentities(const std::set<std::string>& identities);
 
   // The valid certificate for `identity`, or nullptr when there is none (not fetched yet, refused,
   // or expired): the caller must then refuse the connection. Lock-free while nothing changes.
@@ -156,7 +156,8 @@ class WorkloadCertificates {
   void fetch(const std::string& identity);
   // Applies a fetch's outcome to `entry`; true when a new certificate was published.
   bool recordLocked(const std::string& identity, Entry& entry, const absl::Status& status,
-                    FetchResult result, std::shared_ptr<const tls::WorkloadCredential> credential);
+                    FetchResult result,
+                    const std::shared_ptr<const tls::WorkloadCredential>& credential);
   // Adopts the root of an accepted chain; true when the trust bundle changed.
   bool updateTrustBundle(const std::string& root_pem);
   void publishLocked(CertTime now);

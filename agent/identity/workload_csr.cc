@@ -52,7 +52,7 @@ absl::StatusOr<KeyAndCsr> makeWorkloadCsr(const tls::SpiffeId& id) {
   if (!exts || sk_X509_EXTENSION_push(exts.get(), san.get()) <= 0) {
     return absl::InternalError("sk_X509_EXTENSION_push failed");
   }
-  san.release();  // owned by `exts` now
+  (void)san.release();  // owned by `exts` now
   if (X509_REQ_add_extensions(req.get(), exts.get()) != 1) {
     return absl::InternalError(absl::StrCat("CSR extensions: ", tls::opensslErrors()));
   }

@@ -131,6 +131,7 @@ absl::StatusOr<std::string> runCommandIn(const Netns& netns, const std::vector<s
   // Everything the child needs is prepared before fork: after fork only async-signal-safe calls.
   const std::string exe = resolveExecutable(argv[0]);
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& arg : argv) cargv.push_back(const_cast<char*>(arg.c_str()));
   cargv.push_back(nullptr);
   AMBIT_ASSIGN_OR_RETURN(Netns home, Netns::current());

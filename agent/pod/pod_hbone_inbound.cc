@@ -69,6 +69,9 @@ asio::awaitable<void> PodProxy::serveHbone(std::shared_ptr<PodProxy> self, PerWo
            absl::StrCat(label, ": ", context.status().message()));
     co_return;
   }
+  // Frames of many streams share this socket: Nagle's delay would hold one stream's small write
+  // behind another's unacknowledged one.
+  downstream.set_option(tcp::no_delay(true), ec);
   auto stream = std::make_unique<HboneConnection::TlsStream>(std::move(downstream), **context);
   SSL* ssl = stream->native_handle();
   if (absl::Status prepared = tls::prepareHboneConnection(ssl, std::nullopt); !prepared.ok()) {
@@ -189,7 +192,7 @@ asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>, P
   }
   (void)server->respond(stream, 200);
   connection->flush();
-  logger()->info("hbone {} {}: accepted from {}", pod_.name, what, peer_identity);
+  logger()->debug("hbone {} {}: accepted from {}", pod_.name, what, peer_identity);
 
   facts.pod = nullptr;
   auto tracked = trackInbound(w, facts, [server, stream, connection](const std::string& why) {

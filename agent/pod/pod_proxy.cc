@@ -87,7 +87,7 @@ PodProxy::PodProxy(std::vector<Worker*> workers, std::shared_ptr<const Netns> ne
       store_(store),
       metrics_(metrics),
       credentials_(credentials),
-      options_(std::move(options)),
+      options_(options),
       agent_ports_{options_.outbound_port, options_.inbound_plaintext_port, options_.hbone_port} {
   for (Worker* worker : workers_) {
     per_worker_.push_back(std::make_unique<PerWorker>(

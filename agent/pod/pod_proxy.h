@@ -88,7 +88,7 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   struct PerWorker {
     PerWorker(Worker& w, std::shared_ptr<const Netns> netns,
               std::function<TunnelCredentials()> credentials, HbonePoolOptions options)
-        : worker(w), pool(w.io, std::move(netns), std::move(credentials), std::move(options)) {}
+        : worker(w), pool(w.io, std::move(netns), std::move(credentials), options) {}
     Worker& worker;
     HbonePool pool;
     // The HBONE server's TLS context for the pod's current certificate and roots.

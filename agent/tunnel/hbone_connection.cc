@@ -226,12 +226,18 @@ asio::awaitable<TunnelResult> HboneConnection::bridge(int32_t stream, tcp::socke
       }(self, bridge),
       asio::detached);
 
-  std::vector<uint8_t> buffer(kSocketReadSize);
+  // Reads go through one buffer per thread, so an idle tunnel holds no read buffer; bytes the
+  // stream cannot take at once (its window is full) are copied into `held` until it can.
+  thread_local std::vector<uint8_t> read_buffer(kSocketReadSize);
+  std::vector<uint8_t> held;
   while (!bridge.closed) {
     boost::system::error_code ec;
-    const size_t n = co_await socket.async_read_some(asio::buffer(buffer),
-                                                     asio::redirect_error(asio::use_awaitable, ec));
+    co_await socket.async_wait(tcp::socket::wait_read,
+                               asio::redirect_error(asio::use_awaitable, ec));
     if (bridge.closed) break;
+    size_t n = 0;
+    if (!ec) n = socket.read_some(asio::buffer(read_buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
     if (ec == asio::error::eof) {
       (void)session_->endStream(stream);
       flush();
@@ -244,7 +250,8 @@ asio::awaitable<TunnelResult> HboneConnection::bridge(int32_t stream, tcp::socke
       break;
     }
     last_active_ = Clock::now();
-    std::span<const uint8_t> rest(buffer.data(), n);
+    std::span<const uint8_t> rest(read_buffer.data(), n);
+    bool rest_is_held = false;
     while (!rest.empty() && !bridge.closed) {
       absl::StatusOr<size_t> taken = session_->send(stream, rest);
       if (!taken.ok()) {  // the stream is gone
@@ -257,12 +264,21 @@ asio::awaitable<TunnelResult> HboneConnection::bridge(int32_t stream, tcp::socke
       rest = rest.subspan(*taken);
       flush();
       if (!rest.empty()) {
+        if (!rest_is_held) {  // still in the shared buffer: keep a copy
+          held.assign(rest.begin(), rest.end());
+          rest = std::span<const uint8_t>(held.data(), held.size());
+          rest_is_held = true;
+        }
         bridge.tunnel_writable = false;
-        while (!bridge.tunnel_writable && !bridge.closed) co_await waitFor(bridge.tunnel_wake);
+        while (!bridge.tunnel_writable && !bridge.closed) {
+          co_await waitFor(bridge.tunnel_wake);
+        }
       }
     }
   }
-  while (bridge.running > 0) co_await waitFor(bridge.done_wake);
+  while (bridge.running > 0) {
+    co_await waitFor(bridge.done_wake);
+  }
 
   TunnelResult result = bridge.result;
   if (bridge.connection_lost) {

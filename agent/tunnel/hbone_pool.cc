@@ -65,7 +65,7 @@ HbonePool::HbonePool(asio::io_context& io, std::shared_ptr<const Netns> netns,
     : io_(io),
       netns_(std::move(netns)),
       credentials_(std::move(credentials)),
-      options_(std::move(options)),
+      options_(options),
       idle_timer_(io) {}
 
 HbonePool::~HbonePool() { shutdown(); }
@@ -149,15 +149,17 @@ asio::awaitable<absl::StatusOr<std::shared_ptr<HbonePool::Pooled>>> HbonePool::c
                                      refusal.ok() ? absl::UnavailableError(ec.message()) : refusal);
     }
     const std::string why = refusal.ok() ? ec.message() : std::string(refusal.message());
-    co_return absl::Status(refusal.ok() ? absl::StatusCode::kUnavailable : refusal.code(),
-                           absl::StrCat("hbone ", label, ": TLS handshake failed: ", why));
+    // UNAVAILABLE whoever refused: PERMISSION_DENIED is kept for the destination's answer.
+    co_return absl::UnavailableError(
+        absl::StrCat("hbone ", label, ": TLS handshake failed: ", why));
   }
   absl::StatusOr<tls::SpiffeId> peer = tls::verifyHandshakePeer(ssl);
   if (options_.metrics != nullptr) options_.metrics->tlsHandshake(Side::kClient, peer.status());
   if (!peer.ok()) {
     ++stats_.handshakes_failed;
-    co_return absl::Status(peer.status().code(),
-                           absl::StrCat("hbone ", label, ": ", peer.status().message()));
+    // A peer that negotiated something else than TLS 1.3 and h2, or named another identity, is
+    // an unusable tunnel (FAILED_PRECONDITION means "no certificate of ours" to callers).
+    co_return absl::UnavailableError(absl::StrCat("hbone ", label, ": ", peer.status().message()));
   }
 
   absl::StatusOr<std::unique_ptr<hbone::HboneClientSession>> session =

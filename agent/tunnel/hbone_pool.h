@@ -77,9 +77,9 @@ class HbonePool {
   ~HbonePool();
 
   // Opens a tunnel to `target`. Errors say which step failed: no certificate yet
-  // (FAILED_PRECONDITION: the caller must refuse the connection, never fall back to plaintext),
-  // connect, TLS handshake (with the peer refusal reason), or a non-2xx response (PERMISSION_DENIED
-  // for 401/403, UNAVAILABLE otherwise).
+  // (FAILED_PRECONDITION: the caller must refuse the connection, never fall back to plaintext);
+  // connect or TLS handshake (UNAVAILABLE, with the peer refusal reason); a non-2xx response
+  // (PERMISSION_DENIED for 401/403, UNAVAILABLE otherwise).
   boost::asio::awaitable<absl::StatusOr<Tunnel>> open(const TunnelTarget& target);
 
   // Drains every connection (GOAWAY) and forgets them; tunnels in flight finish.

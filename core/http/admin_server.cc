@@ -90,9 +90,10 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::create(const std::stri
   auto impl = std::make_unique<Impl>();
   boost::system::error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
-  if (ec)
+  if (ec) {
     return absl::InvalidArgumentError(
         absl::StrCat("admin address \"", address, "\": ", ec.message()));
+  }
   const tcp::endpoint endpoint(ip, port);
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);

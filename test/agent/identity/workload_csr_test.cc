@@ -24,7 +24,7 @@ std::vector<std::string> csrSans(const std::string& pem) {
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type != GEN_URI) {
-      out.push_back("OTHER");
+      out.emplace_back("OTHER");
       continue;
     }
     const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;

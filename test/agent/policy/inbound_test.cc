@@ -136,7 +136,7 @@ void checkDecision(const Mesh& mesh, const wl::Workload& pod, InboundConnection 
 }
 
 TEST_CASE("decideInbound: each verdict, checked in order") {
-  auto workload = [](const std::string& name, std::vector<std::string> ips) {
+  auto workload = [](const std::string& name, const std::vector<std::string>& ips) {
     auto out = std::make_shared<wl::Address>();
     wl::Workload& w = *out->mutable_workload();
     w.set_uid("Kubernetes//Pod/demo/" + name);

@@ -72,7 +72,7 @@ class RelayFixture {
     client_b = connectClient(buffers);
     b_ = acceptor_.accept();
     asio::co_spawn(io_, relayBothWays(a_, b_, options),
-                   [this](std::exception_ptr error, RelayResult result) {
+                   [this](const std::exception_ptr& error, RelayResult result) {
                      if (error) std::rethrow_exception(error);
                      done_.set_value(result);
                    });

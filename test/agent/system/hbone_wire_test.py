@@ -490,7 +490,7 @@ class HboneWireTest(unittest.TestCase):
         if not alive:
             tail = agent_log(self.echo["node"]).rstrip().splitlines()[-3:]
             raise AssertionError(
-                f"{KNOWN_GAP} (agent crash on a failed handshake): the ambit-agent of "
+                f"the ambit-agent of "
                 f"{self.echo['node']} (pid {pid}) died after {what}; its log ends with:\n  "
                 + "\n  ".join(tail))
         r = self.tls_probe("client", authority=self.authority(9000))

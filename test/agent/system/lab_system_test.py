@@ -607,7 +607,9 @@ class LabSystemTest(unittest.TestCase):
         # The server side saw the client's identity.
         rnode = node_of(st, remote["node"])
         logs = lab("logs", f"agent-{rnode['name']}", "--tail", "200").stdout
-        self.assertIn("from spiffe://cluster.local/ns/demo/sa/client", logs)
+        # Its access-log line names both verified identities.
+        self.assertRegex(logs, r"access: .*src\.identity=spiffe://cluster\.local/ns/demo/sa/client"
+                         r" .*dst\.identity=spiffe://cluster\.local/ns/demo/sa/echo")
 
     @explain_failures
     def test_3b_authorization_by_principal(self):

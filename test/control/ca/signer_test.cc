@@ -221,7 +221,7 @@ TEST_CASE("serving certificate: own key, DNS and IP SANs, serverAuth only") {
 
 TEST_CASE("serving certificate refuses bad names") {
   SignerFixture f;
-  auto bad = [&](std::vector<std::string> dns, std::vector<std::string> ips) {
+  auto bad = [&](const std::vector<std::string>& dns, const std::vector<std::string>& ips) {
     absl::StatusOr<ServingCertificate> s = f.signer->issueServing(dns, ips, std::chrono::hours(1));
     REQUIRE_FALSE(s.ok());
     return std::string(s.status().message());

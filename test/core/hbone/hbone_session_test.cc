@@ -475,6 +475,7 @@ TEST_CASE("stalled readers hold at most the connection window", "[hbone]") {
   const HboneOptions defaults;
   wire.server_log.consume = false;
   std::vector<int32_t> ids;
+  ids.reserve(5);
   for (int i = 0; i < 5; ++i) ids.push_back(wire.openTunnel());
   const std::string data = pattern(defaults.stream_window + 100000, 6);
   for (const int32_t id : ids) {
@@ -514,6 +515,7 @@ TEST_CASE("output stays bounded when the writer does not write", "[hbone]") {
   Wire wire;
   const HboneOptions defaults;
   std::vector<int32_t> ids;
+  ids.reserve(8);
   for (int i = 0; i < 8; ++i) ids.push_back(wire.openTunnel());
   const std::string data = pattern(defaults.stream_send_buffer * 4, 7);
   for (const int32_t id : ids) {

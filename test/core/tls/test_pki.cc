@@ -206,6 +206,7 @@ int verifyChain(const std::vector<std::string>& chain, const std::string& root_p
   if (!roots.ok()) throw std::runtime_error(std::string(roots.status().message()));
   for (const X509Ptr& root : *roots) X509_STORE_add_cert(store.get(), root.get());
   std::vector<X509Ptr> certs;
+  certs.reserve(chain.size());
   for (const std::string& pem : chain) certs.push_back(parse(pem));
   X509StackPtr untrusted(sk_X509_new_null());
   for (size_t i = 1; i < certs.size(); ++i) sk_X509_push(untrusted.get(), certs[i].get());
