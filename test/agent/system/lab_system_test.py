@@ -32,10 +32,13 @@ import time
 import traceback
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from labtest import (SKIPPED, cgroup2_root, find_pods, lab, lab_argv, log, metrics,  # noqa: E402
+                     node_get, node_of, run, state_file, status, wait_for)
+import labtest  # noqa: E402
+
 ARGS = None
 N_REQUESTS = 8
-WAIT = 20  # seconds, for anything the cluster should reach on its own
-SKIPPED = 77  # exit status CTest counts as skipped (SKIP_RETURN_CODE)
 
 # Inside a pod: one HTTP request per connection (curl would reuse one connection for many URLs).
 REQUESTS_SCRIPT = """
@@ -150,8 +153,8 @@ class LongConnection:
 
     def __init__(self, pod):
         self.proc = subprocess.Popen(
-            [os.path.join(ARGS.repo, "scripts", "lab"), "exec", f"{pod['namespace']}/{pod['name']}",
-             "--", "python3", "-u", "-c", LONG_CONN_SCRIPT],
+            lab_argv("exec", f"{pod['namespace']}/{pod['name']}", "--", "python3", "-u", "-c",
+                     LONG_CONN_SCRIPT),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             bufsize=1)
         self.lines = queue.Queue()
@@ -189,86 +192,6 @@ class LongConnection:
                 f.close()
             except (OSError, ValueError):
                 pass
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def run(argv, timeout=60, check=True, input=None):
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"{' '.join(argv)}: no answer within {timeout} s "
-                             f"(stdout: {e.stdout!r}, stderr: {e.stderr!r})")
-    if check and p.returncode != 0:
-        raise AssertionError(f"{' '.join(argv)} failed with exit {p.returncode}\n"
-                             f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
-    return p
-
-
-def lab(*args, timeout=120, check=True, input=None):
-    return run([os.path.join(ARGS.repo, "scripts", "lab")] + list(args), timeout=timeout,
-               check=check, input=input)
-
-
-def wait_for(what, pred, timeout=WAIT, interval=0.2):
-    """Polls pred() until it returns a true value; fails naming `what` and pred's last value."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            last = pred()
-        except AssertionError as e:
-            last = f"({e})"
-            last_ok = False
-        else:
-            last_ok = bool(last)
-        if last_ok:
-            return last
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what}: not reached within {timeout} s (last: {last!r})")
-        time.sleep(interval)
-
-
-def status():
-    return json.loads(lab("status", "-o", "json", timeout=30).stdout)
-
-
-def state_file():
-    with open("/run/ambit-lab/state.json") as f:
-        return json.load(f)
-
-
-def find_pod(st, namespace, owner):
-    pods = [p for p in st["pods"] if p["namespace"] == namespace and p["owner"] == owner]
-    if not pods:
-        raise AssertionError(f"no pod of {namespace}/{owner} in scripts/lab status")
-    return sorted(pods, key=lambda p: p["name"])
-
-
-def node_of(st, name):
-    return next(n for n in st["nodes"] if n["name"] == name)
-
-
-def node_get(node, path, timeout=3):
-    p = run(["ip", "netns", "exec", node["netns"], "curl", "-s", "-m", str(timeout),
-             f"http://{node['ip']}:15020{path}"], timeout=timeout + 10, check=False)
-    if p.returncode != 0:
-        raise AssertionError(f"{node['name']}: GET {path} failed (curl exit {p.returncode})")
-    return p.stdout
-
-
-METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([0-9.eE+-]+|NaN)\s*$")
-
-
-def metrics(node):
-    out = {}
-    for line in node_get(node, "/metrics").splitlines():
-        m = METRIC.match(line)
-        if m:
-            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
-    return out
 
 
 def connections(node, direction, result="relayed"):
@@ -322,12 +245,6 @@ def process_running(pid):
 
 def enrolled_in_status(st, pod):
     return next(p for p in st["pods"] if p["uid"] == pod["uid"])["enrolled"]
-
-
-def cgroup2_root():
-    with open("/proc/mounts") as f:
-        mounts = [line.split()[1] for line in f if line.split()[2:3] == ["cgroup2"]]
-    return "/sys/fs/cgroup" if "/sys/fs/cgroup" in mounts else mounts[0]
 
 
 def host_snapshot():
@@ -448,8 +365,8 @@ class LabSystemTest(unittest.TestCase):
 
     def pods(self):
         st = status()
-        return (st, find_pod(st, "demo", "client")[0], find_pod(st, "legacy", "client")[0],
-                find_pod(st, "demo", "echo"))
+        return (st, find_pods(st, "demo", "client")[0], find_pods(st, "legacy", "client")[0],
+                find_pods(st, "demo", "echo"))
 
     def wait_demo_enrolled(self):
         wait_for("the demo pods enrolled", lambda: all(
@@ -790,8 +707,8 @@ class LabSystemTest(unittest.TestCase):
         self.wait_demo_enrolled()
         st, client, _, echos = self.pods()
         conn = subprocess.Popen(
-            [os.path.join(ARGS.repo, "scripts", "lab"), "exec",
-             f"demo/{client['name']}", "--", "python3", "-u", "-c", LONG_CONN_SCRIPT],
+            lab_argv("exec", f"demo/{client['name']}", "--", "python3", "-u", "-c",
+                     LONG_CONN_SCRIPT),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             bufsize=1)
         lines = queue.Queue()
@@ -956,6 +873,7 @@ def main():
     ARGS, rest = p.parse_known_args()
     ARGS.build_dir = os.path.abspath(ARGS.build_dir)
     ARGS.repo = os.path.abspath(ARGS.repo)
+    labtest.configure(ARGS.repo)
     if os.geteuid() != 0:
         print("lab_system_test: skipped: needs root: the lab creates network namespaces, veths "
               "and cgroups (CI runs ctest as root; locally: sudo ctest ... -L system)")

@@ -1,0 +1,111 @@
+"""What the lab system tests share: running commands and scripts/lab with bounded time, polling
+for a state, and reading the lab's status, state file and the agents' metrics.
+
+Call configure(repo) once before using lab(); every wait is bounded and every command has a
+timeout."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+WAIT = 20  # seconds, for anything the cluster should reach on its own
+SKIPPED = 77  # exit status CTest counts as skipped (SKIP_RETURN_CODE)
+LAB_RUN = "/run/ambit-lab"
+REPO = None
+
+
+def configure(repo):
+    global REPO
+    REPO = repo
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def run(argv, timeout=60, check=True, input=None):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"{' '.join(argv)}: no answer within {timeout} s "
+                             f"(stdout: {e.stdout!r}, stderr: {e.stderr!r})")
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(argv)} failed with exit {p.returncode}\n"
+                             f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+def lab_argv(*args):
+    return [os.path.join(REPO, "scripts", "lab")] + list(args)
+
+
+def lab(*args, timeout=120, check=True, input=None):
+    return run(lab_argv(*args), timeout=timeout, check=check, input=input)
+
+
+def wait_for(what, pred, timeout=WAIT, interval=0.2):
+    """Polls pred() until it returns a true value; fails naming `what` and pred's last value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = pred()
+        except AssertionError as e:
+            last = f"({e})"
+            last_ok = False
+        else:
+            last_ok = bool(last)
+        if last_ok:
+            return last
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not reached within {timeout} s (last: {last!r})")
+        time.sleep(interval)
+
+
+def status():
+    return json.loads(lab("status", "-o", "json", timeout=30).stdout)
+
+
+def state_file():
+    with open(os.path.join(LAB_RUN, "state.json")) as f:
+        return json.load(f)
+
+
+def find_pods(st, namespace, owner):
+    pods = [p for p in st["pods"] if p["namespace"] == namespace and p["owner"] == owner]
+    if not pods:
+        raise AssertionError(f"no pod of {namespace}/{owner} in scripts/lab status")
+    return sorted(pods, key=lambda p: p["name"])
+
+
+def node_of(st, name):
+    return next(n for n in st["nodes"] if n["name"] == name)
+
+
+def node_get(node, path, timeout=3):
+    p = run(["ip", "netns", "exec", node["netns"], "curl", "-s", "-m", str(timeout),
+             f"http://{node['ip']}:15020{path}"], timeout=timeout + 10, check=False)
+    if p.returncode != 0:
+        raise AssertionError(f"{node['name']}: GET {path} failed (curl exit {p.returncode})")
+    return p.stdout
+
+
+METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([0-9.eE+-]+|NaN)\s*$")
+
+
+def metrics(node):
+    out = {}
+    for line in node_get(node, "/metrics").splitlines():
+        m = METRIC.match(line)
+        if m:
+            out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+def cgroup2_root():
+    with open("/proc/mounts") as f:
+        mounts = [line.split()[1] for line in f if line.split()[2:3] == ["cgroup2"]]
+    return "/sys/fs/cgroup" if "/sys/fs/cgroup" in mounts else mounts[0]
