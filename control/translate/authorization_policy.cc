@@ -8,6 +8,7 @@
 
 #include "control/translate/ip.h"
 #include "control/translate/mesh_objects.h"
+#include "core/port_number.h"
 #include "istio/security/v1beta1/authorization_policy.pb.h"
 
 namespace ambit::control::translate {
@@ -23,7 +24,7 @@ void addStringMatches(const Strings& values,
 
 void addPorts(const Strings& values, google::protobuf::RepeatedField<uint32_t>* out) {
   for (const std::string& v : values) {
-    if (std::optional<uint32_t> port = parsePortNumber(v)) out->Add(*port);
+    if (std::optional<uint16_t> port = parsePortNumber(v)) out->Add(*port);
   }
 }
 
@@ -167,17 +168,6 @@ sec::StringMatch stringMatch(const std::string& value) {
     m.set_exact(value);
   }
   return m;
-}
-
-std::optional<uint32_t> parsePortNumber(const std::string& text) {
-  if (text.empty() || text.size() > 10) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value > 65535) return std::nullopt;
-  return static_cast<uint32_t>(value);
 }
 
 sec::ServiceAccountMatch serviceAccountMatch(const std::string& value,

@@ -47,9 +47,6 @@ ConvertedPolicy convertAuthorizationPolicy(const config::Object& policy, const O
 // as "cluster.local/ns/a/sa/b" compare with the peer's identity without "spiffe://").
 istio::security::StringMatch stringMatch(const std::string& value);
 
-// A port number ("8080"); nullopt for anything else, which istiod skips.
-std::optional<uint32_t> parsePortNumber(const std::string& text);
-
 // "sa" (in `policy_namespace`) or "ns/sa".
 istio::security::ServiceAccountMatch serviceAccountMatch(const std::string& value,
                                                          const std::string& policy_namespace);

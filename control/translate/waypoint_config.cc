@@ -10,6 +10,7 @@
 #include "control/translate/mesh_objects.h"
 #include "control/translate/service_builder.h"
 #include "control/translate/waypoints.h"
+#include "core/config/analysis/mesh_index.h"
 #include "core/config/local_rate_limit.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/envoy_filter.pb.h"
@@ -42,15 +43,9 @@ std::string resolveHost(const std::string& host, const std::string& ns, const Op
   return serviceHostname(host, ns, options);
 }
 
-bool hostMatches(const std::string& pattern, const std::string& host) {
-  if (pattern == "*" || pattern == host) return true;
-  return absl::StartsWith(pattern, "*.") && host.size() > pattern.size() - 1 &&
-         absl::EndsWith(host, pattern.substr(1));
-}
-
 bool servesAny(const Served& served, const std::string& pattern) {
   for (const std::string& host : served.hostnames) {
-    if (hostMatches(pattern, host)) return true;
+    if (config::analysis::hostMatches(pattern, host)) return true;
   }
   return false;
 }
@@ -204,6 +199,7 @@ absl::StatusOr<std::vector<WaypointResource>> waypointResources(
   }
 
   std::vector<WaypointResource> out;
+  out.reserve(selected.size());
   for (const config::Object* o : selected) {
     out.push_back(WaypointResource{typeUrlOf(*o->body),
                                    absl::StrCat(o->namespace_(), "/", o->name()), o->body});

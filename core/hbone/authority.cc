@@ -1,4 +1,5 @@
 #include "core/hbone/authority.h"
+#include "core/port_number.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,18 +11,6 @@ namespace {
 absl::Status invalid(std::string_view authority) {
   return absl::InvalidArgumentError(absl::StrCat("hbone: authority \"", std::string(authority),
                                                  "\" is not <ipv4>:<port> or [<ipv6>]:<port>"));
-}
-
-bool parsePort(std::string_view text, uint16_t& port) {
-  if (text.empty() || text.size() > 5) return false;
-  uint32_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (value == 0 || value > 65535) return false;
-  port = static_cast<uint16_t>(value);
-  return true;
 }
 
 }  // namespace
@@ -42,7 +31,9 @@ absl::StatusOr<HboneAuthority> parseAuthority(std::string_view authority) {
     address = std::string(authority.substr(0, colon));
     port = authority.substr(colon + 1);
   }
-  if (!parsePort(port, out.port)) return invalid(authority);
+  const std::optional<uint16_t> number = parsePortNumber(port);
+  if (!number) return invalid(authority);
+  out.port = *number;
 
   // inet_pton is strict (no leading zeros, no zone ids, four parts for IPv4); inet_ntop then gives
   // one spelling per address so that targets compare equal however the peer wrote them.

@@ -9,16 +9,13 @@
 
 #include "core/config/validate/common.h"
 #include "core/config/validate/kinds.h"
+#include "core/port_number.h"
 
 namespace ambit::config::validate {
 namespace {
 
 namespace sec = istio::security::v1beta1;
 using Strings = google::protobuf::RepeatedPtrField<std::string>;
-
-bool isDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 void checkValues(const Strings& values, const std::string& path, const char* what, Issues& issues) {
   for (int i = 0; i < values.size(); ++i) {
@@ -41,7 +38,7 @@ void checkIps(const Strings& values, const std::string& path, const char* what, 
 void checkPorts(const Strings& values, const std::string& path, Issues& issues) {
   for (int i = 0; i < values.size(); ++i) {
     const std::string& port = values[i];
-    if (!isDigits(port) || port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+    if (!parsePortNumber(port)) {
       issues.error(item(path, static_cast<size_t>(i)),
                    absl::StrCat("port ", q(port), " must be a number between 1 and 65535"));
     }

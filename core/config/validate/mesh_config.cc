@@ -11,6 +11,7 @@
 
 #include "core/config/validate/common.h"
 #include "core/config/validate/kinds.h"
+#include "core/port_number.h"
 
 namespace ambit::config::validate {
 namespace {
@@ -38,9 +39,7 @@ void checkAddress(Issues& issues, const std::string& path, const std::string& wr
     issues.error(path, absl::StrCat("address ", q(written), " is invalid: expected host:port"));
     return;
   }
-  const bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(),
-                                                      [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+  if (!parsePortNumber(port)) {
     issues.error(path, absl::StrCat("address ", q(written), " is invalid: port ", q(port),
                                     " is not a number between 1 and 65535"));
   } else if (!dnsNameProblem(host, false).empty() && !isIpAddress(host)) {

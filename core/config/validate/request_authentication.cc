@@ -9,6 +9,7 @@
 
 #include "core/config/validate/common.h"
 #include "core/config/validate/kinds.h"
+#include "core/port_number.h"
 
 namespace ambit::config::validate {
 namespace {
@@ -45,10 +46,7 @@ std::string urlProblem(const std::string& uri) {
   }
   if (host.empty()) return "it has no host";
   if (!port.empty()) {
-    const bool digits = port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char ch) {
-                          return ch >= '0' && ch <= '9';
-                        });
-    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+    if (!parsePortNumber(port)) {
       return absl::StrCat("port ", q(port), " is not a number between 1 and 65535");
     }
   }

@@ -34,28 +34,6 @@ TEST_CASE("principal and namespace strings become Istio's StringMatch forms", "[
   }
 }
 
-TEST_CASE("port strings: decimal port numbers only", "[authz]") {
-  struct Case {
-    const char* text;
-    std::optional<uint32_t> expected;
-  };
-  const Case cases[] = {
-      {"80", 80},
-      {"0", 0},
-      {"65535", 65535},
-      {"65536", std::nullopt},
-      {"-1", std::nullopt},
-      {"8080a", std::nullopt},
-      {"", std::nullopt},
-      {"99999999999999", std::nullopt},
-      {" 80", std::nullopt},
-  };
-  for (const Case& c : cases) {
-    INFO(c.text);
-    CHECK(parsePortNumber(c.text) == c.expected);
-  }
-}
-
 TEST_CASE("service accounts default to the policy's namespace", "[authz]") {
   sec::ServiceAccountMatch a = serviceAccountMatch("sa", "home");
   CHECK(a.namespace_() == "home");
