@@ -31,7 +31,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -43,8 +42,8 @@ import traceback
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import (LAB_RUN, SKIPPED, cgroup2_root, find_pods, lab, lab_argv, log,  # noqa: E402
-                     metrics, node_of, run, state_file, status, wait_for)
+from labtest import (LAB_RUN, SKIPPED, add_lab_pids, find_pods, lab, lab_argv,  # noqa: E402
+                     lab_leftovers, log, metrics, node_of, run, status, wait_for)
 import labtest  # noqa: E402
 
 ARGS = None
@@ -335,37 +334,11 @@ class HboneWireTest(unittest.TestCase):
 
     @classmethod
     def remember_pids(cls):
-        st = state_file()
-        cls.lab_pids.add(st["control"]["pid"])
-        cls.lab_pids.update(n["agent_pid"] for n in st["nodes"])
-        cls.lab_pids.update(p["pid"] for p in st["pods"].values())
-        cls.lab_pids.discard(None)
+        add_lab_pids(cls.lab_pids)
 
     @classmethod
     def check_nothing_left(cls):
-        problems = []
-        left = [n.split()[0] for n in run(["ip", "netns", "list"]).stdout.splitlines()
-                if re.match(r"^ambit-(fabric|node|pod-)", n)]
-        if left:
-            problems.append(f"network namespaces left: {left}")
-        cg = os.path.join(cgroup2_root(), "ambit-lab")
-        if os.path.exists(cg):
-            problems.append(f"{cg} left")
-        if os.path.isdir("/etc/netns"):
-            etc = [e for e in os.listdir("/etc/netns") if re.match(r"^ambit-(fabric|node|pod-)", e)]
-            if etc:
-                problems.append(f"/etc/netns entries left: {etc}")
-        if os.path.exists(LAB_RUN):
-            problems.append(f"{LAB_RUN} left")
-        for pid in cls.lab_pids:
-            if os.path.exists(f"/proc/{pid}"):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-                except OSError:
-                    continue
-                if any(x in cmd for x in ("ambit-agent", "ambit-control", "ambit-echo", "sleep")):
-                    problems.append(f"lab process left: {pid} {cmd}")
+        problems = lab_leftovers(cls.lab_pids)
         if problems:
             raise AssertionError("scripts/lab down left things behind:\n" + "\n".join(problems))
         log("lab down left nothing behind")

@@ -33,8 +33,8 @@ import traceback
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from labtest import (SKIPPED, cgroup2_root, find_pods, lab, lab_argv, log, metrics,  # noqa: E402
-                     node_get, node_of, run, state_file, status, wait_for)
+from labtest import (SKIPPED, add_lab_pids, find_pods, lab, lab_argv, lab_leftovers,  # noqa: E402
+                     log, metrics, node_get, node_of, run, state_file, status, wait_for)
 import labtest  # noqa: E402
 
 ARGS = None
@@ -315,43 +315,12 @@ class LabSystemTest(unittest.TestCase):
 
     @classmethod
     def remember_pids(cls):
-        st = state_file()
-        cls.lab_pids.add(st["control"]["pid"])
-        cls.lab_pids.update(n["agent_pid"] for n in st["nodes"])
-        cls.lab_pids.update(p["pid"] for p in st["pods"].values())
-        cls.lab_pids.discard(None)
+        add_lab_pids(cls.lab_pids)
 
     @classmethod
     def check_nothing_left(cls):
         """Scenario 7: lab down leaves the machine as it was before up."""
-        problems = []
-        left = [n.split()[0] for n in run(["ip", "netns", "list"]).stdout.splitlines()
-                if re.match(r"^ambit-(fabric|node|pod-)", n)]
-        if left:
-            problems.append(f"network namespaces left: {left}")
-        cg = os.path.join(cgroup2_root(), "ambit-lab")
-        if os.path.exists(cg):
-            problems.append(f"{cg} left")
-        etc = [e for e in os.listdir("/etc/netns") if e.startswith("ambit-")
-               and re.match(r"^ambit-(fabric|node|pod-)", e)] if os.path.isdir("/etc/netns") else []
-        if etc:
-            problems.append(f"/etc/netns entries left: {etc}")
-        if os.path.exists("/run/ambit-lab"):
-            problems.append("/run/ambit-lab left")
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-                with open(f"/proc/{pid}/cgroup") as f:
-                    cgroup = f.read()
-            except OSError:
-                continue
-            if not any(x in cmd for x in ("ambit-agent", "ambit-control", "ambit-echo")):
-                continue
-            if int(pid) in cls.lab_pids or "/run/ambit-lab" in cmd or "/ambit-lab/" in cgroup:
-                problems.append(f"lab process left: {pid} {cmd}")
+        problems = lab_leftovers(cls.lab_pids)
         after = host_snapshot()
         for what, text in cls.before.items():
             if after[what] != text:

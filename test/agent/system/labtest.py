@@ -109,3 +109,49 @@ def cgroup2_root():
     with open("/proc/mounts") as f:
         mounts = [line.split()[1] for line in f if line.split()[2:3] == ["cgroup2"]]
     return "/sys/fs/cgroup" if "/sys/fs/cgroup" in mounts else mounts[0]
+
+
+LAB_NAMES = re.compile(r"^ambit-(fabric|node|pod-)")
+LAB_COMMANDS = ("ambit-agent", "ambit-control", "ambit-echo")
+
+
+def add_lab_pids(pids):
+    """Adds the pids of the lab's control plane, agents and pods (from its state file) to `pids`."""
+    st = state_file()
+    pids.add(st["control"]["pid"])
+    pids.update(n["agent_pid"] for n in st["nodes"])
+    pids.update(p["pid"] for p in st["pods"].values())
+    pids.discard(None)
+
+
+def lab_leftovers(lab_pids):
+    """What `scripts/lab down` left behind: network namespaces, the cgroup tree, /etc/netns
+    entries, the state directory, and processes of the lab (by pid, command or cgroup)."""
+    problems = []
+    left = [n.split()[0] for n in run(["ip", "netns", "list"]).stdout.splitlines()
+            if LAB_NAMES.match(n)]
+    if left:
+        problems.append(f"network namespaces left: {left}")
+    cg = os.path.join(cgroup2_root(), "ambit-lab")
+    if os.path.exists(cg):
+        problems.append(f"{cg} left")
+    if os.path.isdir("/etc/netns"):
+        etc = [e for e in os.listdir("/etc/netns") if LAB_NAMES.match(e)]
+        if etc:
+            problems.append(f"/etc/netns entries left: {etc}")
+    if os.path.exists(LAB_RUN):
+        problems.append(f"{LAB_RUN} left")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/cgroup") as f:
+                cgroup = f.read()
+        except OSError:
+            continue
+        ours = int(pid) in lab_pids or LAB_RUN in cmd or "/ambit-lab/" in cgroup
+        if ours and any(x in cmd for x in LAB_COMMANDS + ("sleep",)):
+            problems.append(f"lab process left: {pid} {cmd}")
+    return problems
