@@ -5,34 +5,13 @@
 
 #include <absl/strings/str_split.h>
 
+#include "core/dns_names.h"
+
 namespace ambit::tls {
 namespace {
 
 constexpr size_t kMaxUriLength = 2048;   // the SPIFFE limit for a whole ID
 constexpr size_t kMaxTrustDomain = 255;  // the SPIFFE limit for the trust domain
-
-bool isLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-// Kubernetes' DNS-1123 names, by the same rules as core/config/validate; restated here so that
-// identity parsing does not pull the object model (and with it protobuf and gRPC) into TLS.
-bool isDns1123Label(const std::string& value) {
-  if (value.empty() || value.size() > 63) return false;
-  if (!isLowerAlnum(value.front()) || !isLowerAlnum(value.back())) return false;
-  return std::all_of(value.begin(), value.end(),
-                     [](char c) { return isLowerAlnum(c) || c == '-'; });
-}
-
-bool isDns1123Subdomain(const std::string& value) {
-  if (value.empty() || value.size() > 253) return false;
-  for (const std::string& part : std::vector<std::string>(absl::StrSplit(value, '.'))) {
-    if (part.empty() || !isLowerAlnum(part.front()) || !isLowerAlnum(part.back())) return false;
-    if (!std::all_of(part.begin(), part.end(),
-                     [](char c) { return isLowerAlnum(c) || c == '-'; })) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool isTrustDomainChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';

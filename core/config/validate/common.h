@@ -12,6 +12,7 @@
 #include <google/protobuf/map.h>
 
 #include "core/config/validate/issues.h"
+#include "core/dns_names.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
 #include "istio/type/v1beta1/selector.pb.h"
 
@@ -36,9 +37,9 @@ std::vector<typename Map::key_type> sortedKeys(const Map& map) {
 }
 
 // ---- Names.
-bool isDns1123Label(const std::string& value);      // "my-svc": 1..63 of [a-z0-9-], alnum ends
-bool isDns1123Subdomain(const std::string& value);  // "my.svc": labels joined by dots, <= 253
-bool isDns1035Label(const std::string& value);      // a DNS-1123 label starting with a letter
+using ambit::isDns1123Label;                    // core/dns_names.h
+using ambit::isDns1123Subdomain;                // core/dns_names.h
+bool isDns1035Label(const std::string& value);  // a DNS-1123 label starting with a letter
 // Istio's DNS label (subset, port and gateway names): as DNS-1123, with letters of either case.
 bool isIstioDnsLabel(const std::string& value);
 bool isIanaServiceName(const std::string& value);  // a named port: "http-web", <= 15

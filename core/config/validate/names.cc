@@ -64,25 +64,6 @@ bool isIstioDnsLabel(const std::string& value) {
   return std::all_of(value.begin(), value.end(), [](char c) { return isAlnum(c) || c == '-'; });
 }
 
-bool isDns1123Label(const std::string& value) {
-  if (value.empty() || value.size() > 63) return false;
-  if (!isLowerAlnum(value.front()) || !isLowerAlnum(value.back())) return false;
-  return std::all_of(value.begin(), value.end(),
-                     [](char c) { return isLowerAlnum(c) || c == '-'; });
-}
-
-bool isDns1123Subdomain(const std::string& value) {
-  if (value.empty() || value.size() > 253) return false;
-  for (const std::string& part : std::vector<std::string>(absl::StrSplit(value, '.'))) {
-    if (part.empty() || !isLowerAlnum(part.front()) || !isLowerAlnum(part.back())) return false;
-    if (!std::all_of(part.begin(), part.end(),
-                     [](char c) { return isLowerAlnum(c) || c == '-'; })) {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool isDns1035Label(const std::string& value) {
   return isDns1123Label(value) && value.front() >= 'a' && value.front() <= 'z';
 }
