@@ -25,7 +25,17 @@ namespace and relays them, with config from ambit-control.
   --cni-socket PATH              Unix socket the CNI plugin reports pods to
                                  (default /var/run/ambit/cni.sock)
   --pod-dir DIR                  pod records written by the CNI plugin (default /var/run/ambit/pods)
-  --redirect MODE                capture mode: nftables (default nftables)
+  --redirect MODE                capture mode: ebpf, nftables, or auto: ebpf where the kernel
+                                 supports it, otherwise nftables with a log line saying why
+                                 (default auto)
+  --capture-cgroup DIR           cgroup v2 directory holding this node's pods and the agent; the
+                                 eBPF programs attach here (default: the root of the
+                                 cgroup v2 mount)
+  --bpf-pin-dir DIR              bpffs directory for the eBPF capture's maps and links, kept
+                                 across agent restarts (default /sys/fs/bpf/ambit)
+  --ebpf-max-pods N              pods the eBPF maps hold on this node (default 1024)
+  --uninstall-capture            detach and unpin the eBPF capture of --capture-cgroup and
+                                 --bpf-pin-dir, then exit (the agent must be stopped)
   --admin-address IP             address of the admin, metrics and readiness endpoints
                                  (default 127.0.0.1)
   --admin-port PORT              /config_dump, /logging?level=LEVEL, /debug/pods and
@@ -56,6 +66,12 @@ int main(int argc, char** argv) {
   flags.text("--cni-socket", &options.cni_socket);
   flags.text("--pod-dir", &options.pod_dir);
   flags.text("--redirect", &options.redirect);
+  flags.text("--capture-cgroup", &options.capture.bpf.cgroup);
+  flags.text("--bpf-pin-dir", &options.capture.bpf.pin_dir);
+  flags.number("--ebpf-max-pods", 1, 65536,
+               [&](long v) { options.capture.bpf.max_pods = static_cast<uint32_t>(v); });
+  bool uninstall_capture = false;
+  flags.toggle("--uninstall-capture", &uninstall_capture, /*waives_required=*/true);
   flags.text("--admin-address", &options.admin_address);
   flags.text("--log-level", &log_level);
   flags.number("--admin-port", 0, 65535, [&](long v) { options.admin_port = uint16_t(v); });
@@ -76,6 +92,11 @@ int main(int argc, char** argv) {
   }
 
   auto log = ambit::log::get("agent");
+  if (uninstall_capture) {
+    const absl::Status status = ambit::agent::BpfCapture::uninstall(options.capture.bpf);
+    if (!status.ok()) log->error("{}", std::string(status.message()));
+    return status.ok() ? 0 : 1;
+  }
   auto agent = ambit::agent::NodeAgent::create(options);
   if (!agent.ok()) {
     log->error("{}", std::string(agent.status().message()));

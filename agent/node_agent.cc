@@ -70,7 +70,8 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::create(NodeAgentOptions op
 }
 
 absl::Status NodeAgent::init() {
-  AMBIT_ASSIGN_OR_RETURN(redirector_, makeRedirector(options_.redirect));
+  AMBIT_ASSIGN_OR_RETURN(redirector_, makeRedirector(options_.redirect, options_.capture));
+  redirector_->exportMetrics(metrics_.registry());
   AMBIT_ASSIGN_OR_RETURN(std::string root, readSmallFile(options_.control_ca_file, "--control-ca"));
   AMBIT_ASSIGN_OR_RETURN(std::string token, readSmallFile(options_.token_file, "--token-file"));
   token = std::string(absl::StripAsciiWhitespace(token));
@@ -101,6 +102,7 @@ absl::Status NodeAgent::init() {
 
   PodManagerOptions pod_options = options_.pods;
   pod_options.node = options_.node;
+  pod_options.proxy.delivery_mark = redirector_->deliveryMark(pod_options.capture);
   pods_ = std::make_unique<PodManager>(enrollment_, workers, pod_options, *redirector_, store_,
                                        metrics_, *credential_source_);
   store_.subscribe([this](const std::shared_ptr<const Snapshot>& snapshot) {
@@ -173,6 +175,9 @@ absl::Status NodeAgent::init() {
     });
     server->handle("/debug/certificates", [this](const http::Request&) {
       return http::Response{200, "application/json", certificates_->debugJson() + "\n"};
+    });
+    server->handle("/debug/capture", [this](const http::Request&) {
+      return http::Response{200, "application/json", redirector_->debugJson() + "\n"};
     });
   }
   AMBIT_ASSIGN_OR_RETURN(readiness_server_, http::AdminServer::create(options_.admin_address,

@@ -29,7 +29,8 @@ struct NodeAgentOptions {
   std::string token_file;
   std::string cni_socket = "/var/run/ambit/cni.sock";
   std::string pod_dir = "/var/run/ambit/pods";
-  std::string redirect = "nftables";
+  std::string redirect = "auto";  // capture mode: auto, ebpf or nftables (makeRedirector)
+  RedirectorOptions capture;      // where the eBPF capture attaches and pins
   std::string admin_address = "127.0.0.1";
   uint16_t admin_port = 15000;  // /config_dump, /logging, /debug/*
   uint16_t metrics_port = 15020;

@@ -1,14 +1,18 @@
-// Traffic capture: the rules that, inside a pod's network namespace, send the pod's TCP traffic
-// to the agent's listeners in that namespace. One interface, several implementations ("nftables"
-// now; an eBPF one later).
+// Traffic capture: what, inside a pod's network namespace, sends the pod's TCP traffic to the
+// agent's listeners in that namespace. One interface, two implementations: "ebpf"
+// (ebpf_redirector.h, the default where the kernel supports it) and "nftables"
+// (nftables_redirector.h).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "agent/capture/bpf_capture.h"
 #include "agent/netns/netns.h"
+#include "core/metrics/registry.h"
 #include "core/status.h"
 
 namespace ambit::agent {
@@ -32,20 +36,42 @@ struct CaptureConfig {
   uint32_t route_table = 133;
 };
 
+// The pod whose netns capture is installed in, and the agent's listeners there.
+struct CaptureTarget {
+  std::vector<std::string> addresses;  // the pod's IPs, 4 or 16 raw bytes each
+  int inbound_v4_fd = -1;              // the inbound plaintext listeners (eBPF steers to them)
+  int inbound_v6_fd = -1;
+};
+
 class Redirector {
  public:
   virtual ~Redirector() = default;
-  // The capture mode ("nftables").
+  // The capture mode ("ebpf" or "nftables").
   virtual std::string name() const = 0;
-  // Installs (or replaces) capture in `netns`. Idempotent.
-  virtual absl::Status install(const Netns& netns, const CaptureConfig& config) = 0;
+  // Installs (or replaces) capture in `netns`; the target's listeners must be open. Idempotent.
+  virtual absl::Status install(const Netns& netns, const CaptureConfig& config,
+                               const CaptureTarget& target) = 0;
   // Removes everything install() put in `netns`; OK when nothing is installed.
   virtual absl::Status remove(const Netns& netns) = 0;
   // Whether capture is installed in `netns`.
   virtual absl::StatusOr<bool> installed(const Netns& netns) = 0;
+  // SO_MARK of the agent's sockets that deliver inbound connections to the app, whose replies
+  // must come back to the agent.
+  virtual uint32_t deliveryMark(const CaptureConfig& config) const { return config.mark; }
+  // What the mode has loaded, as JSON, for the admin's /debug/capture.
+  virtual std::string debugJson() const = 0;
+  // Adds the mode's own series to the agent's metrics.
+  virtual void exportMetrics(metrics::Registry& /*registry*/) {}
 };
 
-// The redirector of a capture mode; INVALID_ARGUMENT naming the valid modes for any other name.
-absl::StatusOr<std::unique_ptr<Redirector>> makeRedirector(std::string_view mode);
+struct RedirectorOptions {
+  BpfCaptureOptions bpf;  // for "ebpf" (and "auto")
+};
+
+// The redirector of a capture mode: "ebpf", "nftables", or "auto" (eBPF where the kernel supports
+// it, nftables otherwise, saying why in one log line). INVALID_ARGUMENT naming the valid modes for
+// any other name; "ebpf" fails when the kernel cannot run it.
+absl::StatusOr<std::unique_ptr<Redirector>> makeRedirector(std::string_view mode,
+                                                           const RedirectorOptions& options = {});
 
 }  // namespace ambit::agent

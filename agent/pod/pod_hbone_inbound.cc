@@ -178,7 +178,7 @@ asio::awaitable<void> PodProxy::handleTunnelRequest(std::shared_ptr<PodProxy>, P
   // Delivered from the peer's address, so the app sees who called it.
   const tcp::endpoint destination(target_address, request.target.port);
   absl::StatusOr<UniqueFd> fd =
-      inboundUpstreamSocket(*netns_, tcp::endpoint(peer.address(), 0), options_.mark);
+      inboundUpstreamSocket(*netns_, tcp::endpoint(peer.address(), 0), options_.delivery_mark);
   Socket upstream(w.worker.io);
   if (fd.ok()) upstream.assign(destination.protocol(), fd->release(), ec);
   if (!fd.ok() || ec || (ec = co_await connect(upstream, destination))) {

@@ -63,7 +63,7 @@ asio::awaitable<void> PodProxy::handleInbound(std::shared_ptr<PodProxy>, PerWork
     downstream.set_option(asio::socket_base::linger(true, 0), ignored);
     downstream.close(ignored);
   });
-  co_await connectAndRelay(downstream, inboundUpstreamSocket(*netns_, peer, options_.mark),
+  co_await connectAndRelay(downstream, inboundUpstreamSocket(*netns_, peer, options_.delivery_mark),
                            *original, Direction::kInbound, connection, report);
 }
 

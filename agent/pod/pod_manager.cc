@@ -128,7 +128,9 @@ absl::Status PodManager::enroll(Pod& pod, const Snapshot& snapshot) {
                                           credentials_, options_.proxy);
   // Listeners first, then capture: captured traffic never meets a closed port.
   AMBIT_RETURN_IF_ERROR(proxy->start());
-  if (absl::Status installed = redirector_.install(*pod.netns, options_.capture); !installed.ok()) {
+  if (absl::Status installed =
+          redirector_.install(*pod.netns, options_.capture, proxy->captureTarget());
+      !installed.ok()) {
     proxy->stop();
     return installed;
   }

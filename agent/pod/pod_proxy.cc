@@ -27,16 +27,6 @@ void resetAndClose(tcp::socket& socket) {
   socket.close(ignored);
 }
 
-std::string peerOf(const tcp::socket& socket) {
-  boost::system::error_code ec;
-  const tcp::endpoint peer = socket.remote_endpoint(ec);
-  return ec ? std::string("?") : str(peer);
-}
-
-}  // namespace
-
-namespace {
-
 HbonePoolOptions poolOptions(const PodProxyOptions& options, AgentMetrics& metrics) {
   HbonePoolOptions out = options.pool;
   out.mark = options.mark;
@@ -146,11 +136,23 @@ absl::Status PodProxy::start() {
     opened.emplace_back(std::make_unique<Acceptor>(std::move(*acceptor)), listener.role);
   }
   for (auto& [acceptor, role] : opened) {
+    if (role == Direction::kInbound) {
+      (acceptor->local_endpoint().address().is_v4() ? inbound_v4_fd_ : inbound_v6_fd_) =
+          acceptor->native_handle();
+    }
     asio::co_spawn(workers_.front()->io, acceptLoop(shared_from_this(), *acceptor, role),
                    asio::detached);
     acceptors_.push_back(std::move(acceptor));
   }
   return absl::OkStatus();
+}
+
+CaptureTarget PodProxy::captureTarget() const {
+  CaptureTarget target;
+  target.addresses = pod_.addresses;
+  target.inbound_v4_fd = inbound_v4_fd_;
+  target.inbound_v6_fd = inbound_v6_fd_;
+  return target;
 }
 
 void PodProxy::stop() {

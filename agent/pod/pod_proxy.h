@@ -22,6 +22,7 @@
 
 #include "agent/admin/agent_metrics.h"
 #include "agent/admin/connection_report.h"
+#include "agent/capture/redirector.h"
 #include "agent/identity/credential_source.h"
 #include "agent/netns/netns.h"
 #include "agent/pod/worker.h"
@@ -38,6 +39,8 @@ struct PodProxyOptions {
   uint16_t inbound_plaintext_port = 15006;
   uint16_t hbone_port = 15008;
   uint32_t mark = 0x539;
+  // SO_MARK of the sockets that deliver inbound connections to the app (Redirector::deliveryMark).
+  uint32_t delivery_mark = 0x539;
   std::chrono::milliseconds connect_timeout{10000};
   RelayOptions relay;
   HbonePoolOptions pool;  // its mark and connect timeout are set from the fields above
@@ -69,6 +72,8 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   // Opens every listener inside the pod's netns; on error none stays open. Call before the
   // listeners are used, from any thread.
   absl::Status start();
+  // What capture steers to: the pod's addresses and the inbound listeners start() opened.
+  CaptureTarget captureTarget() const;
   // Closes the listeners and drains the pod's tunnels on their workers' threads; thread-safe.
   void stop();
   // Re-decides every open inbound connection against the current snapshot and closes those it
@@ -158,7 +163,9 @@ class PodProxy : public std::enable_shared_from_this<PodProxy> {
   const AgentPorts agent_ports_;
   std::vector<std::unique_ptr<PerWorker>> per_worker_;  // by Worker::index
   std::vector<std::unique_ptr<Acceptor>> acceptors_;    // on the first worker
-  size_t next_worker_ = 0;                              // the accept hand-off's round robin
+  int inbound_v4_fd_ = -1;                              // set by start(), for captureTarget()
+  int inbound_v6_fd_ = -1;
+  size_t next_worker_ = 0;  // the accept hand-off's round robin
 };
 
 }  // namespace ambit::agent

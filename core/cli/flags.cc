@@ -22,6 +22,10 @@ void Flags::text(const std::string& name, std::string* out, bool required) {
   if (required) required_.push_back(name);
 }
 
+void Flags::toggle(const std::string& name, bool* out, bool waives_required) {
+  toggles_[name] = {out, waives_required};
+}
+
 void Flags::number(const std::string& name, long min, long max, std::function<void(long)> set) {
   numbers_[name] = Number{min, max, std::move(set)};
 }
@@ -33,6 +37,7 @@ int Flags::usageError(const std::string& message) const {
 
 std::optional<int> Flags::parse(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
+  bool required_waived = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::string value;
@@ -45,6 +50,12 @@ std::optional<int> Flags::parse(int argc, char** argv) {
     if (flag == "-h" || flag == "--help") {
       std::cout << usage_;
       return 0;
+    }
+    if (const auto toggle = toggles_.find(flag); toggle != toggles_.end()) {
+      if (inline_value) return usageError(flag + " takes no value");
+      *toggle->second.first = true;
+      required_waived = required_waived || toggle->second.second;
+      continue;
     }
     const auto text = texts_.find(flag);
     const auto number = numbers_.find(flag);
@@ -67,6 +78,7 @@ std::optional<int> Flags::parse(int argc, char** argv) {
     number->second.set(parsed);
   }
   for (const std::string& name : required_) {
+    if (required_waived) break;
     if (texts_[name]->empty()) return usageError(name + " is required");
   }
   return std::nullopt;

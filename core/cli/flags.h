@@ -16,6 +16,9 @@ class Flags {
   Flags(std::string program, std::string usage);
 
   void text(const std::string& name, std::string* out, bool required = false);
+  // An option without a value that sets *out to true. With `waives_required`, giving it lifts
+  // the required options (for a command-like option such as --uninstall-capture).
+  void toggle(const std::string& name, bool* out, bool waives_required = false);
   // A whole number in [min, max], handed to `set`.
   void number(const std::string& name, long min, long max, std::function<void(long)> set);
 
@@ -37,6 +40,7 @@ class Flags {
   std::map<std::string, std::string*> texts_;
   std::vector<std::string> required_;
   std::map<std::string, Number> numbers_;
+  std::map<std::string, std::pair<bool*, bool>> toggles_;  // out, waives_required
 };
 
 }  // namespace ambit::cli

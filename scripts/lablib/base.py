@@ -18,6 +18,9 @@ TOKENS = os.path.join(RUN, "tokens")
 LOGS = os.path.join(RUN, "logs")
 NODES_DIR = os.path.join(RUN, "nodes")
 NETNS_ETC = "/etc/netns"
+BPF_PINS = "/sys/fs/bpf/ambit-lab"  # the agents' eBPF capture pins, one directory per node
+CAPTURE_LOCKS = "/run/ambit"  # where the agents keep their per-cgroup capture locks
+CAPTURE_MODES = ("ebpf", "nftables")
 PREFIX = "ambit-"
 # The lab's own namespaces: ambit-fabric, ambit-node<N>, ambit-pod-<ns>.<name>. Other ambit-*
 # namespaces (the agent's root-only tests make ambit-t-...) are not the lab's and are left alone.

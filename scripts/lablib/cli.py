@@ -39,13 +39,16 @@ def parser():
                    help="where the binaries are built (default build/release)")
     s.add_argument("--no-agents", action="store_true",
                    help="start no node agents and call no CNI plugin (plain Kubernetes)")
+    s.add_argument("--redirect", choices=["ebpf", "nftables"], default="ebpf",
+                   help="the agents' capture mode (default ebpf; nftables for the other)")
     s.add_argument("--agent-arg", action="append", default=[], metavar="ARG",
                    help="one more argument for every ambit-agent, e.g. --agent-arg="
                    "--certificate-ttl-s=60 (repeatable)")
 
     sub.add_parser("down", help="stop every lab process and remove everything the lab created",
                    description="Kills every process in the lab's cgroups, deletes every ambit-* "
-                   "network namespace, /etc/netns/ambit-*, the cgroup tree and /run/ambit-lab. "
+                   "network namespace, /etc/netns/ambit-*, the cgroup tree, the agents' eBPF capture "
+                   "(/sys/fs/bpf/ambit-lab) and /run/ambit-lab. "
                    "Safe to run when nothing is up, and finds leftovers without the state file.")
     s = sub.add_parser("status", help="nodes, pods and services")
     s.add_argument("-o", "--output", choices=["table", "json"], default="table",
@@ -116,7 +119,7 @@ def remove_lock_file():
 def cmd_up(args):
     with locked():
         try:
-            cluster.up(args.nodes, args.build_dir, args.no_agents, args.agent_arg)
+            cluster.up(args.nodes, args.build_dir, args.no_agents, args.agent_arg, args.redirect)
         except BaseException:
             if not os.path.exists(cluster.STATE_FILE) and not cluster.leftovers():
                 remove_lock_file()  # a failed up leaves nothing behind
@@ -256,6 +259,7 @@ def gather_status(state):
     out = {"control": {"running": ctl_alive, "ready": code == 200,
                        "grpc": f"{FABRIC_IP}:15012",
                        "debug": f"http://{FABRIC_IP}:{CONTROL_DEBUG_PORT}"},
+           "capture": state.get("redirect", "nftables") if not state["no_agents"] else None,
            "nodes": [], "pods": [], "services": []}
     enrolled = {}
     for n in state["nodes"]:
@@ -306,6 +310,8 @@ def cmd_status(args):
     print(f"control plane: {'running' if c['running'] else 'NOT RUNNING'}"
           f"{', ready' if c['ready'] else ', not ready' if c['running'] else ''} "
           f"(grpc {c['grpc']}, debug {c['debug']})")
+    if st["capture"]:
+        print(f"capture: {st['capture']}")
     print()
     rows = [("NODE", "NETNS", "IP", "POD CIDR", "AGENT")]
     for n in st["nodes"]:

@@ -1,13 +1,16 @@
 """The lab's commands that change the cluster: up, down, apply, delete, label."""
+import json
 import os
 import secrets
 import shutil
+import subprocess
 import time
 
 import yaml
 
 from . import kubelet, manifests, network, procs, proxy
-from .base import (CONFIG_DIR, CONTROL_DEBUG_PORT, CONTROL_GRPC, CONTROL_STATE, FABRIC_IP,
+from .base import (BPF_PINS, CAPTURE_LOCKS, CAPTURE_MODES, CONFIG_DIR, CONTROL_DEBUG_PORT,
+                   CONTROL_GRPC, CONTROL_STATE, FABRIC_IP,
                    FABRIC_NS, AGENT_READY_PORT, LOGS, NODES_DIR, RUN,
                    STATE_FILE, TOKENS, LabError, cgroup_dir, http_get, lab_netns_list, log,
                    save_state, tail, wait_until, warn, write_file)
@@ -40,10 +43,22 @@ def leftovers():
         found.append(RUN)
     if os.path.exists(cgroup_dir()):
         found.append(cgroup_dir())
+    if os.path.exists(BPF_PINS):
+        found.append(BPF_PINS)
     return found
 
 
-def up(nodes, build_dir, no_agents, agent_args=()):
+def capture_args(node, redirect):
+    """The agent's capture options on a lab node: eBPF attaches to the node's own cgroup (its pods
+    and agent live below it) with pins of its own, so several nodes share one kernel."""
+    args = ["--redirect", redirect]
+    if redirect == "ebpf":
+        args += ["--capture-cgroup", node["cgroup"],
+                 "--bpf-pin-dir", os.path.join(BPF_PINS, node["name"])]
+    return args
+
+
+def up(nodes, build_dir, no_agents, agent_args=(), redirect="ebpf"):
     if os.path.exists(STATE_FILE):
         raise LabError("lab is already up (run 'scripts/lab down' first)")
     left = leftovers()
@@ -52,6 +67,8 @@ def up(nodes, build_dir, no_agents, agent_args=()):
                        + " (run 'scripts/lab down' first)")
     if not 1 <= nodes <= 50:
         raise LabError("--nodes must be 1..50")
+    if redirect not in CAPTURE_MODES:
+        raise LabError(f"--redirect must be one of {', '.join(CAPTURE_MODES)}")
     build_dir = os.path.abspath(build_dir)
     bins = binaries(build_dir)
     check_binary(bins["control"], "ambit-control", build_dir)
@@ -59,12 +76,13 @@ def up(nodes, build_dir, no_agents, agent_args=()):
         check_binary(bins["agent"], "ambit-agent", build_dir)
         check_binary(bins["cni"], "ambit-cni", build_dir)
     state = {"version": 1, "created": time.time(), "build_dir": build_dir,
-             "no_agents": no_agents, "control": {"pid": None, "binary": bins["control"]},
+             "no_agents": no_agents, "redirect": None if no_agents else redirect,
+             "control": {"pid": None, "binary": bins["control"]},
              "agent_binary": None if no_agents else bins["agent"],
              "cni_plugin": None if no_agents else bins["cni"],
              "nodes": [], "rr": 0, "next_pod_index": 1, "objects": {}, "pods": {}}
     try:
-        _up(state, nodes, bins, no_agents, agent_args)
+        _up(state, nodes, bins, no_agents, agent_args, redirect)
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt):
             print("\ninterrupted", flush=True)
@@ -77,7 +95,7 @@ def up(nodes, build_dir, no_agents, agent_args=()):
     return state
 
 
-def _up(state, nodes, bins, no_agents, agent_args=()):
+def _up(state, nodes, bins, no_agents, agent_args=(), redirect="ebpf"):
     for d in (RUN, CONFIG_DIR, CONTROL_STATE, LOGS, NODES_DIR):
         os.makedirs(d, exist_ok=True)
     save_state(state)  # from here on, down knows what to remove
@@ -128,16 +146,19 @@ def _up(state, nodes, bins, no_agents, agent_args=()):
             argv = [bins["agent"], "--node", n["name"], "--control-address", CONTROL_GRPC,
                     "--control-ca", root_cert, "--token-file", n["token_file"],
                     "--cni-socket", n["cni_socket"], "--pod-dir", n["pod_dir"],
-                    "--redirect", "nftables", "--admin-address", n["ip"], "--log-level", "info"]
+                    "--admin-address", n["ip"], "--log-level", "info"]
+            argv += capture_args(n, redirect)
             argv += list(agent_args)
             n["agent_argv"] = argv
-            n["agent_pid"] = procs.start(n["netns"], argv, n["cgroup"], n["log"], base_env())
+            n["agent_pid"] = procs.start(n["netns"], argv, n["cgroup"], n["log"], base_env(),
+                                         host_mounts=True)
             url = f"http://{n['ip']}:{AGENT_READY_PORT}/healthz/ready"
             checks.append((n["netns"], url, n["agent_pid"], n["log"]))
         save_state(state)
         wait_for(f"{len(checks)} node agent(s) /healthz/ready", checks)
     save_state(state)
-    log(f"lab is up: {nodes} node(s), control plane at {CONTROL_GRPC}, state in {RUN}")
+    log(f"lab is up: {nodes} node(s), control plane at {CONTROL_GRPC}, "
+        + ("" if no_agents else f"{redirect} capture, ") + f"state in {RUN}")
 
 
 def base_env():
@@ -206,7 +227,8 @@ def restart(state, component):
     with open(logfile, "a") as f:
         f.write(f"--- scripts/lab restart {component} at "
                 f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} ---\n")
-    rec[pid_key] = procs.start(netns, argv, cgroup, logfile, base_env())
+    rec[pid_key] = procs.start(netns, argv, cgroup, logfile, base_env(),
+                               host_mounts=component != "control")
     save_state(state)
     log(f"{component}: started, pid {rec[pid_key]}")
     wait_for(f"{component} {url}", [(netns, url, rec[pid_key], logfile)])
@@ -219,6 +241,7 @@ def down(quiet=False):
     cg = cgroup_dir()
     n_procs = len(procs.cgroup_pids(cg)) if os.path.isdir(cg) else 0
     procs.stop_cgroup(cg, grace=3)
+    uninstall_capture()
     names = network.delete_all()
     shutil.rmtree(RUN, ignore_errors=True)
     if os.path.exists(RUN):
@@ -229,6 +252,33 @@ def down(quiet=False):
                 f"namespace(s), removed {RUN}")
         else:
             log("lab is down (nothing was up)")
+
+
+def uninstall_capture():
+    """Detaches and unpins the agents' eBPF capture (after the agents stopped): with each node's
+    agent binary's --uninstall-capture where the state names it, then whatever pins are left."""
+    if not os.path.isdir(BPF_PINS):
+        return
+    agent = None
+    if os.path.exists(STATE_FILE):
+        with open(STATE_FILE) as f:
+            agent = json.load(f).get("agent_binary")
+    for node in sorted(os.listdir(BPF_PINS)):
+        pins = os.path.join(BPF_PINS, node)
+        if agent and os.access(agent, os.X_OK):
+            p = subprocess.run([agent, "--uninstall-capture", "--capture-cgroup", cgroup_dir(node),
+                                "--bpf-pin-dir", pins], capture_output=True, text=True,
+                               timeout=30)
+            if p.returncode != 0:
+                warn(f"ambit-agent --uninstall-capture for {node}: {p.stderr.strip()}")
+    # Removing a pin drops the last reference to its link, which detaches it.
+    shutil.rmtree(BPF_PINS, ignore_errors=True)
+    if os.path.exists(BPF_PINS):
+        raise LabError(f"could not remove {BPF_PINS}")
+    if os.path.isdir(CAPTURE_LOCKS):
+        for name in os.listdir(CAPTURE_LOCKS):
+            if name.startswith("capture") and "_ambit-lab_" in name:
+                os.unlink(os.path.join(CAPTURE_LOCKS, name))
 
 
 # ------------------------------------------------------------------------------------- apply

@@ -13,9 +13,11 @@ def make_cgroup(*parts):
     return path
 
 
-def start(netns, argv, cgroup, log_path, env, cwd="/"):
+def start(netns, argv, cgroup, log_path, env, cwd="/", host_mounts=False):
     """Starts argv in netns (through 'ip netns exec', which execs it, so the pid is the program's)
-    inside cgroup, stdout and stderr appended to log_path. Returns the pid."""
+    inside cgroup, stdout and stderr appended to log_path. Returns the pid. With host_mounts the
+    program enters only the network namespace (nsenter) and sees the host's /sys mounts, as a
+    DaemonSet given /sys/fs/cgroup and /sys/fs/bpf does; 'ip netns exec' remounts /sys."""
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     procs_file = os.path.join(cgroup, "cgroup.procs")
 
@@ -25,7 +27,9 @@ def start(netns, argv, cgroup, log_path, env, cwd="/"):
 
     with open(log_path, "ab") as logf:
         try:
-            p = subprocess.Popen([tool("ip"), "netns", "exec", netns] + list(argv), env=env,
+            enter = [tool("nsenter"), f"--net=/run/netns/{netns}", "--"] if host_mounts \
+                else [tool("ip"), "netns", "exec", netns]
+            p = subprocess.Popen(enter + list(argv), env=env,
                                  cwd=cwd, stdin=subprocess.DEVNULL, stdout=logf,
                                  stderr=subprocess.STDOUT, start_new_session=True,
                                  preexec_fn=enter_cgroup)

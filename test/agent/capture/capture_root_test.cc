@@ -1,5 +1,6 @@
-// Needs root (CTest label "root"): capture end to end between two network namespaces joined by a
-// veth pair, "pod" (10.250.0.1, default route via the peer) and "peer" (10.250.0.2).
+// Needs root (CTest label "root"): capture end to end, in both modes (nftables and eBPF), between
+// two network namespaces joined by a veth pair, "pod" (10.250.0.1, default route via the peer)
+// and "peer" (10.250.0.2).
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
 
 #include <netinet/in.h>
@@ -9,10 +10,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
-#include "agent/capture/nftables_redirector.h"
 #include "agent/capture/original_dst.h"
 #include "agent/relay/transparent.h"
 #include "core/errno_text.h"
+#include "test/agent/capture/temp_capture.h"
 #include "test/agent/netns/temp_netns.h"
 
 namespace ambit::agent {
@@ -88,7 +89,7 @@ UniqueFd appSocket(const TempNetns& pod) {
 }
 
 struct Lab {
-  Lab() {
+  explicit Lab(const std::string& mode) : redirector(mode) {
     REQUIRE(testing::runningAsRoot());
     pod.run({"ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns",
              peer.name()});
@@ -98,17 +99,27 @@ struct Lab {
     peer.run({"ip", "addr", "add", "10.250.0.2/24", "dev", "veth1"});
     peer.run({"ip", "link", "set", "veth1", "up"});
   }
+  // What the agent's inbound listener and the pod's address are, for eBPF's steering.
+  CaptureTarget target(const UniqueFd& inbound) const {
+    CaptureTarget t;
+    t.addresses = {std::string("\x0a\xfa\x00\x01", 4)};
+    t.inbound_v4_fd = inbound.get();
+    return t;
+  }
+  testing::TestRedirector redirector;  // first: with eBPF, the test runs in its cgroup
   TempNetns pod;
   TempNetns peer;
   CaptureConfig config;
-  NftablesRedirector redirector;
 };
 
-TEST_CASE("root: nftables capture redirects outbound and inbound, and keeps client addresses") {
-  Lab lab;
+// Without netfilter in eBPF mode: no table, no rule, no chain.
+void checkNoNetfilter(const TempNetns& pod) { CHECK(pod.run({"nft", "list", "ruleset"}).empty()); }
+
+TEST_CASE("root: capture redirects outbound and inbound, and keeps client addresses") {
+  const std::string mode = GENERATE("nftables", "ebpf");
+  INFO("capture mode " << mode);
+  Lab lab(mode);
   const auto& pod = lab.pod;
-  REQUIRE(lab.redirector.install(pod.netns(), lab.config).ok());
-  CHECK(*lab.redirector.installed(pod.netns()));
 
   // The agent's listeners in the pod, an app in the pod, and a server in the peer.
   UniqueFd outbound = listenIn(pod.netns(), ep("127.0.0.1", 15001));
@@ -117,6 +128,11 @@ TEST_CASE("root: nftables capture redirects outbound and inbound, and keeps clie
   UniqueFd app = listenIn(pod.netns(), ep("0.0.0.0", 8080));
   UniqueFd peer_http = listenIn(lab.peer.netns(), ep("10.250.0.2", 80));
   UniqueFd peer_dns = listenIn(lab.peer.netns(), ep("10.250.0.2", 53));
+  const uint32_t delivery_mark = lab.redirector->deliveryMark(lab.config);
+
+  REQUIRE(lab.redirector->install(pod.netns(), lab.config, lab.target(inbound)).ok());
+  CHECK(*lab.redirector->installed(pod.netns()));
+  if (mode == "ebpf") checkNoNetfilter(pod);
 
   SECTION("the app's outbound TCP reaches the agent with its original destination") {
     UniqueFd client = appSocket(pod);
@@ -171,10 +187,11 @@ TEST_CASE("root: nftables capture redirects outbound and inbound, and keeps clie
 
     // The agent connects to the app from the client's address; the app's replies (SYN-ACK and
     // data) to that non-local address are routed back to the agent's socket.
-    auto upstream = inboundUpstreamSocket(pod.netns(), client_source, lab.config.mark);
+    auto upstream = inboundUpstreamSocket(pod.netns(), client_source, delivery_mark);
     REQUIRE(upstream.ok());
     CHECK(connectWithin(upstream->get(), ep("10.250.0.1", 8080)) == "");
     UniqueFd accepted = acceptWithin(app.get());
+    INFO(lab.redirector->debugJson());
     REQUIRE(accepted);
     CHECK(addressOf(accepted.get(), true).address() == asio::ip::make_address("10.250.0.2"));
     CHECK(addressOf(upstream->get(), false).address() == asio::ip::make_address("10.250.0.2"));
@@ -192,27 +209,53 @@ TEST_CASE("root: nftables capture redirects outbound and inbound, and keeps clie
     CHECK_FALSE(acceptWithin(inbound.get(), 200));
   }
 
-  CHECK(lab.redirector.remove(pod.netns()).ok());
+  SECTION("the app's connections to its own address and to loopback are not captured") {
+    UniqueFd to_self = appSocket(pod);
+    CHECK(connectWithin(to_self.get(), ep("10.250.0.1", 8080)) == "");
+    CHECK(acceptWithin(app.get()));
+    UniqueFd to_loopback = appSocket(pod);
+    CHECK(connectWithin(to_loopback.get(), ep("127.0.0.1", 8080)) == "");
+    CHECK(acceptWithin(app.get()));
+    CHECK_FALSE(acceptWithin(outbound.get(), 200));
+    CHECK_FALSE(acceptWithin(inbound.get(), 200));
+  }
+
+  SECTION("with the agent's listeners closed, captured connections fail instead of bypassing") {
+    outbound.reset();
+    inbound.reset();
+    UniqueFd client = appSocket(pod);
+    CHECK(connectWithin(client.get(), ep("10.250.0.2", 80)) != "");
+    CHECK_FALSE(acceptWithin(peer_http.get(), 200));
+    auto from_peer = socketIn(lab.peer.netns(), AF_INET, SOCK_STREAM, 0);
+    REQUIRE(from_peer.ok());
+    CHECK(connectWithin(from_peer->get(), ep("10.250.0.1", 8080), 500) != "");
+    CHECK_FALSE(acceptWithin(app.get(), 200));
+  }
+
+  CHECK(lab.redirector->remove(pod.netns()).ok());
 }
 
 TEST_CASE("root: install is idempotent, remove restores plain traffic") {
-  Lab lab;
+  const std::string mode = GENERATE("nftables", "ebpf");
+  INFO("capture mode " << mode);
+  Lab lab(mode);
   const auto& pod = lab.pod;
-  auto before = lab.redirector.installed(pod.netns());
+  auto before = lab.redirector->installed(pod.netns());
   REQUIRE(before.ok());
   CHECK_FALSE(*before);
-  CHECK(lab.redirector.remove(pod.netns()).ok());  // nothing installed: fine
+  CHECK(lab.redirector->remove(pod.netns()).ok());  // nothing installed: fine
 
-  REQUIRE(lab.redirector.install(pod.netns(), lab.config).ok());
-  REQUIRE(lab.redirector.install(pod.netns(), lab.config).ok());
-  CHECK(*lab.redirector.installed(pod.netns()));
+  UniqueFd inbound = listenIn(pod.netns(), ep("0.0.0.0", 15006));
+  REQUIRE(lab.redirector->install(pod.netns(), lab.config, lab.target(inbound)).ok());
+  REQUIRE(lab.redirector->install(pod.netns(), lab.config, lab.target(inbound)).ok());
+  CHECK(*lab.redirector->installed(pod.netns()));
   const std::string rules = pod.run({"ip", "-4", "rule", "show", "priority", "32764"});
   CHECK(rules == "32764:\tfrom all fwmark 0x111 lookup 133\n");
   CHECK_THAT(pod.run({"ip", "-4", "route", "show", "table", "133"}),
              Catch::Contains("local default dev lo"));
   CHECK(std::count(rules.begin(), rules.end(), '\n') == 1);
   const std::string tables = pod.run({"nft", "list", "tables"});
-  CHECK(tables == "table inet ambit\n");
+  CHECK(tables == (mode == "nftables" ? "table inet ambit\n" : ""));
 
   UniqueFd outbound = listenIn(pod.netns(), ep("127.0.0.1", 15001));
   UniqueFd peer_http = listenIn(lab.peer.netns(), ep("10.250.0.2", 80));
@@ -222,8 +265,8 @@ TEST_CASE("root: install is idempotent, remove restores plain traffic") {
     CHECK(acceptWithin(outbound.get()));
   }
 
-  REQUIRE(lab.redirector.remove(pod.netns()).ok());
-  CHECK_FALSE(*lab.redirector.installed(pod.netns()));
+  REQUIRE(lab.redirector->remove(pod.netns()).ok());
+  CHECK_FALSE(*lab.redirector->installed(pod.netns()));
   CHECK(pod.run({"ip", "-4", "rule", "show", "priority", "32764"}).empty());
   CHECK(pod.run({"ip", "-4", "route", "show", "table", "133"}).empty());
   CHECK(pod.run({"nft", "list", "tables"}).empty());
@@ -233,7 +276,7 @@ TEST_CASE("root: install is idempotent, remove restores plain traffic") {
     CHECK(acceptWithin(peer_http.get()));
     CHECK_FALSE(acceptWithin(outbound.get(), 200));
   }
-  CHECK(lab.redirector.remove(pod.netns()).ok());
+  CHECK(lab.redirector->remove(pod.netns()).ok());
 }
 
 }  // namespace

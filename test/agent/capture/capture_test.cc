@@ -9,11 +9,25 @@ TEST_CASE("makeRedirector knows nftables and names the valid modes otherwise") {
   auto nft = makeRedirector("nftables");
   REQUIRE(nft.ok());
   CHECK((*nft)->name() == "nftables");
-  auto unknown = makeRedirector("ebpf");
+  CHECK((*nft)->deliveryMark(CaptureConfig{}) == CaptureConfig{}.mark);
+  auto unknown = makeRedirector("iptables");
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK_THAT(std::string(unknown.status().message()),
-             Catch::Contains("\"ebpf\"") && Catch::Contains("valid modes: nftables"));
+  CHECK_THAT(
+      std::string(unknown.status().message()),
+      Catch::Contains("\"iptables\"") && Catch::Contains("valid modes: auto, ebpf, nftables"));
+}
+
+TEST_CASE("auto falls back to nftables when eBPF capture cannot start; ebpf says why") {
+  RedirectorOptions options;
+  options.bpf.cgroup = "/nonexistent/cgroup";  // fails before anything is loaded or attached
+  options.bpf.lock_dir = "/tmp";
+  auto automatic = makeRedirector("auto", options);
+  REQUIRE(automatic.ok());
+  CHECK((*automatic)->name() == "nftables");
+  auto ebpf = makeRedirector("ebpf", options);
+  REQUIRE_FALSE(ebpf.ok());
+  CHECK_THAT(std::string(ebpf.status().message()), Catch::Contains("/nonexistent/cgroup"));
 }
 
 TEST_CASE("the nftables ruleset replaces the table and follows the config") {
@@ -48,7 +62,8 @@ TEST_CASE("install refuses a route mark equal to the capture mark") {
   NftablesRedirector redirector;
   auto self = Netns::current();
   REQUIRE(self.ok());
-  CHECK(redirector.install(*self, config).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(redirector.install(*self, config, CaptureTarget{}).code() ==
+        absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ using namespace std::chrono_literals;
 class FakeRedirector : public Redirector {
  public:
   std::string name() const override { return "fake"; }
-  absl::Status install(const Netns&, const CaptureConfig&) override {
+  std::string debugJson() const override { return "{}"; }
+  absl::Status install(const Netns&, const CaptureConfig&, const CaptureTarget&) override {
     if (fail) return absl::UnavailableError("nft: cannot enter the pod");
     ++installs;
     return absl::OkStatus();
