@@ -129,6 +129,14 @@ int ambit_connect4(struct bpf_sock_addr* ctx) {
     count(AMBIT_CONNECT_TABLE_FULL);
     return 0; /* EPERM: better refused than sent around the mesh */
   }
+  /* From the pod's address, as without capture: the app's getsockname() stays true. A socket
+   * the app bound itself keeps its address (bpf_bind fails and changes nothing). */
+  if (netns->flags & AMBIT_NETNS_HAS_IP4) {
+    struct sockaddr_in source = {};
+    source.sin_family = AMBIT_AF_INET;
+    __builtin_memcpy(&source.sin_addr.s_addr, &netns->ip4.addr[12], 4);
+    bpf_bind(ctx, (struct sockaddr*)&source, sizeof(source));
+  }
   ctx->user_ip4 = bpf_htonl(0x7f000001);
   ctx->user_port = bpf_htons(netns->outbound_port);
   count(AMBIT_CONNECT_REDIRECTED);
@@ -154,6 +162,13 @@ int ambit_connect6(struct bpf_sock_addr* ctx) {
   const int v4 = ambit_ip_is_v4(&dst);
   const __u32 word2 = v4 ? bpf_htonl(0x0000ffff) : 0;
   const __u32 word3 = v4 ? bpf_htonl(0x7f000001) : bpf_htonl(1);
+  const __u16 own = v4 ? AMBIT_NETNS_HAS_IP4 : AMBIT_NETNS_HAS_IP6;
+  if (netns->flags & own) { /* from the pod's address of that family, as in connect4 */
+    struct sockaddr_in6 source = {};
+    source.sin6_family = AMBIT_AF_INET6;
+    __builtin_memcpy(&source.sin6_addr, v4 ? netns->ip4.addr : netns->ip6.addr, 16);
+    bpf_bind(ctx, (struct sockaddr*)&source, sizeof(source));
+  }
   ctx->user_ip6[0] = 0;
   ctx->user_ip6[1] = 0;
   ctx->user_ip6[2] = word2;
@@ -234,7 +249,6 @@ int ambit_sockops(struct bpf_sock_ops* skops) {
     struct ambit_peer_key key = {};
     local_key(skops, &key);
     struct ambit_orig_dst copy = *orig;
-    bpf_map_delete_elem(&ambit_cookie_dst, &cookie);
     if (bpf_map_update_elem(&ambit_peer_dst, &key, &copy, BPF_ANY) != 0) {
       count(AMBIT_SOCKOPS_TABLE_FULL);
       return 1;
@@ -250,7 +264,43 @@ int ambit_sockops(struct bpf_sock_ops* skops) {
     struct ambit_flow_key flow = {};
     sockops_flow(skops, &flow);
     bpf_map_delete_elem(&ambit_delivery, &flow);
+    __u64 cookie = bpf_get_socket_cookie(skops);
+    bpf_map_delete_elem(&ambit_cookie_dst, &cookie);
   }
+  return 1;
+}
+
+/* getpeername() of a captured app socket answers where the app connected, not the agent's
+ * listener. */
+SEC("cgroup/getpeername4")
+int ambit_getpeername4(struct bpf_sock_addr* ctx) {
+  __u64 cookie = bpf_get_socket_cookie(ctx);
+  struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_cookie_dst, &cookie);
+  if (!orig || !ambit_ip_is_v4(&orig->ip)) return 1;
+  __u32 addr;
+  __builtin_memcpy(&addr, &orig->ip.addr[12], 4);
+  ctx->user_ip4 = addr;
+  ctx->user_port = orig->port;
+  count(AMBIT_PEERNAME_RESTORED);
+  return 1;
+}
+
+SEC("cgroup/getpeername6")
+int ambit_getpeername6(struct bpf_sock_addr* ctx) {
+  __u64 cookie = bpf_get_socket_cookie(ctx);
+  struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_cookie_dst, &cookie);
+  if (!orig) return 1;
+  __u32 w0, w1, w2, w3;
+  __builtin_memcpy(&w0, &orig->ip.addr[0], 4);
+  __builtin_memcpy(&w1, &orig->ip.addr[4], 4);
+  __builtin_memcpy(&w2, &orig->ip.addr[8], 4);
+  __builtin_memcpy(&w3, &orig->ip.addr[12], 4);
+  ctx->user_ip6[0] = w0;
+  ctx->user_ip6[1] = w1;
+  ctx->user_ip6[2] = w2;
+  ctx->user_ip6[3] = w3;
+  ctx->user_port = orig->port;
+  count(AMBIT_PEERNAME_RESTORED);
   return 1;
 }
 

@@ -25,6 +25,7 @@ constexpr ReasonName kNames[] = {
     {"sockops", "delivery"},
     {"getsockopt", "answered"},
     {"getsockopt", "local_address"},
+    {"getpeername", "restored"},
     {"sk_lookup", "steered"},
     {"sk_lookup", "not_tcp"},
     {"sk_lookup", "not_pod_address"},

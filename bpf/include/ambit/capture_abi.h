@@ -42,6 +42,8 @@ enum ambit_capture_reason {
   /* cgroup/getsockopt */
   AMBIT_ORIGDST_ANSWERED, /* SO_ORIGINAL_DST answered from ambit_peer_dst */
   AMBIT_ORIGDST_LOCAL,    /* answered with the socket's own address (steered inbound) */
+  /* cgroup/getpeername4 and getpeername6 */
+  AMBIT_PEERNAME_RESTORED, /* the app's getpeername() answered with its original peer */
   /* sk_lookup */
   AMBIT_LOOKUP_STEERED, /* inbound plaintext handed to the agent's inbound listener */
   AMBIT_LOOKUP_NOT_TCP,
@@ -77,8 +79,8 @@ struct ambit_pod {
   __u64 netns_cookie;
 };
 
-/* ambit_cookie_dst value (by socket cookie, from connect until established) and ambit_peer_dst
- * value (by ambit_peer_key, from established until close). */
+/* ambit_cookie_dst value (by the app's socket cookie, from connect until close: getpeername
+ * answers from it) and ambit_peer_dst value (by ambit_peer_key, from established until close). */
 struct ambit_orig_dst {
   struct ambit_ip ip;
   __u16 port;   /* network byte order */

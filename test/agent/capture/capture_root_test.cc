@@ -142,6 +142,10 @@ TEST_CASE("root: capture redirects outbound and inbound, and keeps client addres
     auto original = originalDestination(captured.get());
     REQUIRE(original.ok());
     CHECK(*original == ep("10.123.45.67", 80));
+    // The app sees the connection it asked for: from its own address, to where it connected.
+    CHECK(addressOf(client.get(), false).address() == asio::ip::make_address("10.250.0.1"));
+    CHECK(addressOf(client.get(), true) == ep("10.123.45.67", 80));
+    CHECK(addressOf(captured.get(), true) == addressOf(client.get(), false));
 
     // Even an address that exists is captured.
     UniqueFd to_peer = appSocket(pod);

@@ -210,9 +210,42 @@ def has_ambit_table(netns):
     return p.returncode == 0
 
 
+def netfilter_ruleset(netns):
+    return run(["ip", "netns", "exec", netns, "nft", "list", "ruleset"], timeout=10).stdout
+
+
+def bpf_enrolled_ips(node):
+    """The pod addresses the node agent's eBPF capture holds (its /debug/capture)."""
+    capture = json.loads(node_get(node, "/debug/capture"))
+    return {ip for ns in capture["bpf"]["enrolled_netns"] for ip in ns["addresses"]}
+
+
+def captured(pod, st=None):
+    """Whether capture is installed for the pod, in the lab's capture mode: the inet ambit table
+    (nftables) or the pod's address in its agent's BPF maps (ebpf)."""
+    if ARGS.redirect == "nftables":
+        return has_ambit_table(pod["netns"])
+    node = node_of(st or status(), pod["node"])
+    return pod["ip"] in bpf_enrolled_ips(node)
+
+
 def exec_in(pod, *cmd, timeout=30, check=True, input=None):
     return lab("exec", f"{pod['namespace']}/{pod['name']}", "--", *cmd, timeout=timeout,
                check=check, input=input)
+
+
+# A TCP connect and one HTTP request from inside a pod: prints "OK <status line>" or "FAIL why".
+CONNECT_SCRIPT = r"""
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+    s.settimeout(3)
+    s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+    data = s.recv(200)
+    print("OK " + data.split(b"\r\n")[0].decode() if data else "FAIL closed without a reply")
+except OSError as e:
+    print(f"FAIL {e}")
+"""
 
 
 def http_requests(pod, n):
@@ -291,8 +324,8 @@ class LabSystemTest(unittest.TestCase):
         lab("down", timeout=120)
         cls.before = host_snapshot()
         try:
-            log(f"scripts/lab up --nodes 2 --build-dir {ARGS.build_dir}")
-            lab("up", "--nodes", "2", "--build-dir", ARGS.build_dir,
+            log(f"scripts/lab up --nodes 2 --redirect {ARGS.redirect} --build-dir {ARGS.build_dir}")
+            lab("up", "--nodes", "2", "--redirect", ARGS.redirect, "--build-dir", ARGS.build_dir,
                 "--agent-arg=--certificate-ttl-s=120", timeout=180)
             log("scripts/lab apply -f samples/lab")
             lab("apply", "-f", os.path.join(ARGS.repo, "samples", "lab"), timeout=180)
@@ -363,12 +396,24 @@ class LabSystemTest(unittest.TestCase):
         st, client, legacy, echos = self.pods()
         for p in [client] + echos:
             self.assertTrue(p["ambient"], p)
-            self.assertTrue(has_ambit_table(p["netns"]),
-                            f"{p['namespace']}/{p['name']}: no 'inet ambit' table in {p['netns']}")
+            self.assertTrue(captured(p, st),
+                            f"{p['namespace']}/{p['name']}: no {ARGS.redirect} capture in "
+                            f"{p['netns']}")
             self.assertIs(p["enrolled"], True, p)
         self.assertFalse(legacy["ambient"], legacy)
-        self.assertFalse(has_ambit_table(legacy["netns"]),
-                         f"legacy/{legacy['name']} is captured: 'inet ambit' in {legacy['netns']}")
+        self.assertFalse(captured(legacy, st),
+                         f"legacy/{legacy['name']} is captured ({ARGS.redirect})")
+        if ARGS.redirect == "ebpf":
+            # eBPF capture leaves no netfilter rule in any pod, and its programs counted.
+            for p in [client, legacy] + echos:
+                self.assertEqual(netfilter_ruleset(p["netns"]), "",
+                                 f"{p['namespace']}/{p['name']} has netfilter rules in eBPF mode")
+            for n in st["nodes"]:
+                capture = json.loads(node_get(n, "/debug/capture"))
+                self.assertEqual(capture["mode"], "ebpf", capture)
+                self.assertEqual(len(capture["bpf"]["cgroup_links"]), 6, capture)
+                for link in capture["bpf"]["cgroup_links"]:
+                    self.assertGreater(link["program_id"], 0, link)
         self.assertIs(legacy["enrolled"], False, legacy)
         # The agents' own view, straight from /debug/pods.
         for p in [client, legacy] + echos:
@@ -413,7 +458,7 @@ class LabSystemTest(unittest.TestCase):
         with the client's address preserved."""
         self.wait_demo_enrolled()
         st, _, legacy, echos = self.pods()
-        self.assertFalse(has_ambit_table(legacy["netns"]))
+        self.assertFalse(captured(legacy))
         nodes = [node_of(st, n) for n in sorted({p["node"] for p in echos})]
         before = sum(connections(n, "inbound") for n in nodes)
         answers = http_requests(legacy, N_REQUESTS)
@@ -603,8 +648,7 @@ class LabSystemTest(unittest.TestCase):
         lnode = node_of(st, legacy["node"])
         try:
             lab("label", "namespace", "legacy", "istio.io/dataplane-mode=ambient")
-            wait_for("legacy client captured (inet ambit table)",
-                     lambda: has_ambit_table(legacy["netns"]))
+            wait_for("legacy client captured", lambda: captured(legacy))
             wait_for("legacy client enrolled", lambda: enrolled_in_status(status(), legacy))
             self.assertIs(debug_pods(lnode)[f"legacy/{legacy['name']}"]["enrolled"], True)
             before = connections(lnode, "outbound")
@@ -615,8 +659,7 @@ class LabSystemTest(unittest.TestCase):
             same_process()
         finally:
             lab("label", "namespace", "legacy", "istio.io/dataplane-mode-")
-        wait_for("legacy client released (no inet ambit table)",
-                 lambda: not has_ambit_table(legacy["netns"]))
+        wait_for("legacy client released (capture removed)", lambda: not captured(legacy))
         wait_for("legacy client not enrolled",
                  lambda: enrolled_in_status(status(), legacy) is False)
         self.assertIs(debug_pods(lnode)[f"legacy/{legacy['name']}"]["enrolled"], False)
@@ -664,10 +707,49 @@ class LabSystemTest(unittest.TestCase):
             self.assertIn(key, seen, f"{component} did not find {key} again after the restart")
             self.assertEqual(seen[key]["uid"], p["uid"])
             self.assertIs(seen[key]["enrolled"], p["uid"] in enrolled_before, seen[key])
-        self.assertTrue(has_ambit_table(client["netns"]))
+        self.assertTrue(captured(client, st2))
         answers = http_requests(client, 4)
         self.assert_echo_answers(answers, client["ip"], 4)
         self.assertEqual(metrics(n2).get("ambit_agent_enrolled_pods"), len(enrolled_before))
+
+    @explain_failures
+    def test_5b_agent_killed_fails_closed_and_restart_resumes(self):
+        """With a node's agent killed (SIGKILL), its enrolled pods' connections fail instead of
+        bypassing the mesh, both ways; the restarted agent resumes from the capture it left (in
+        eBPF mode it adopts the pinned programs and maps, counters included)."""
+        self.wait_demo_enrolled()
+        st, client, legacy, echos = self.pods()
+        node = node_of(st, client["node"])
+        component = f"agent-{node['name']}"
+        local_echo = next(e for e in echos if e["node"] == node["name"])
+        counter = 'ambit_capture_decisions_total{hook="connect",reason="redirected"}'
+        before = metrics(node).get(counter, 0) if ARGS.redirect == "ebpf" else 0
+        pid = node["agent"]["pid"]
+        os.kill(pid, 9)
+        wait_for(f"{component} (pid {pid}) gone", lambda: not process_running(pid))
+        try:
+            out = exec_in(client, "python3", "-c", CONNECT_SCRIPT, "echo.demo", "80",
+                          check=False).stdout
+            self.assertTrue(out.startswith("FAIL"),
+                            f"outbound from {client['name']} with its agent dead: {out!r}")
+            out = exec_in(legacy, "python3", "-c", CONNECT_SCRIPT, local_echo["ip"], "8080",
+                          check=False).stdout
+            self.assertTrue(out.startswith("FAIL"),
+                            f"inbound to {local_echo['name']} with its agent dead: {out!r}")
+        finally:
+            log(lab("restart", component, timeout=90).stdout.strip())
+        n2 = node_of(status(), node["name"])
+        self.__class__.lab_pids.add(n2["agent"]["pid"])
+        wait_for("the demo pods enrolled again", lambda: all(
+            p["enrolled"] for p in status()["pods"] if p["namespace"] == "demo"))
+        self.assert_echo_answers(http_requests(client, 2), client["ip"], 2)
+        out = exec_in(legacy, "python3", "-c", CONNECT_SCRIPT, local_echo["ip"], "8080").stdout
+        self.assertTrue(out.startswith("OK"), f"inbound after the restart: {out!r}")
+        if ARGS.redirect == "ebpf":
+            capture = json.loads(node_get(n2, "/debug/capture"))
+            self.assertIs(capture["bpf"]["adopted"], True, capture)
+            self.assertGreater(metrics(n2).get(counter, 0), before,
+                               "the pinned counters should survive the restart and grow")
 
     @explain_failures
     def test_6_control_plane_restart_keeps_traffic(self):
@@ -837,6 +919,8 @@ def main():
     global ARGS
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--build-dir", required=True, help="the CMake build directory")
+    p.add_argument("--redirect", choices=["ebpf", "nftables"], default="ebpf",
+                   help="the agents' capture mode (default ebpf)")
     p.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__))))), help="the Ambit source tree")
     ARGS, rest = p.parse_known_args()
