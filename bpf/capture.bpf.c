@@ -45,7 +45,7 @@ struct {
   __uint(max_entries, 65536);
   __type(key, __u64); /* socket cookie */
   __type(value, struct ambit_orig_dst);
-} ambit_cookie_dst SEC(".maps");
+} ambit_sock_dst SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -95,7 +95,7 @@ static __always_inline int remember(struct bpf_sock_addr* ctx, const struct ambi
   orig.port = (__u16)ctx->user_port;
   orig.family = (__u16)ctx->family;
   __u64 cookie = bpf_get_socket_cookie(ctx);
-  return bpf_map_update_elem(&ambit_cookie_dst, &cookie, &orig, BPF_ANY) == 0;
+  return bpf_map_update_elem(&ambit_sock_dst, &cookie, &orig, BPF_ANY) == 0;
 }
 
 static __always_inline const struct ambit_netns_config* enrolled(void* ctx) {
@@ -122,7 +122,7 @@ int ambit_connect4(struct bpf_sock_addr* ctx) {
   ip_from_v4(&dst, ctx->user_ip4);
   enum ambit_capture_reason reason = decide(ctx, netns, &dst);
   if (reason != AMBIT_CONNECT_REDIRECTED || !netns) {
-    if (reason != AMBIT_CONNECT_NOT_ENROLLED && reason != AMBIT_CONNECT_NOT_TCP) count(reason);
+    count(reason);
     return 1;
   }
   if (!remember(ctx, &dst)) {
@@ -151,7 +151,7 @@ int ambit_connect6(struct bpf_sock_addr* ctx) {
   ip_from_v6(&dst, words);
   enum ambit_capture_reason reason = decide(ctx, netns, &dst);
   if (reason != AMBIT_CONNECT_REDIRECTED || !netns) {
-    if (reason != AMBIT_CONNECT_NOT_ENROLLED && reason != AMBIT_CONNECT_NOT_TCP) count(reason);
+    count(reason);
     return 1;
   }
   if (!remember(ctx, &dst)) {
@@ -244,7 +244,7 @@ int ambit_sockops(struct bpf_sock_ops* skops) {
   }
   if (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB) {
     __u64 cookie = bpf_get_socket_cookie(skops);
-    struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_cookie_dst, &cookie);
+    struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_sock_dst, &cookie);
     if (!orig) return 1;
     struct ambit_peer_key key = {};
     local_key(skops, &key);
@@ -265,7 +265,7 @@ int ambit_sockops(struct bpf_sock_ops* skops) {
     sockops_flow(skops, &flow);
     bpf_map_delete_elem(&ambit_delivery, &flow);
     __u64 cookie = bpf_get_socket_cookie(skops);
-    bpf_map_delete_elem(&ambit_cookie_dst, &cookie);
+    bpf_map_delete_elem(&ambit_sock_dst, &cookie);
   }
   return 1;
 }
@@ -273,9 +273,9 @@ int ambit_sockops(struct bpf_sock_ops* skops) {
 /* getpeername() of a captured app socket answers where the app connected, not the agent's
  * listener. */
 SEC("cgroup/getpeername4")
-int ambit_getpeername4(struct bpf_sock_addr* ctx) {
+int ambit_peername4(struct bpf_sock_addr* ctx) {
   __u64 cookie = bpf_get_socket_cookie(ctx);
-  struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_cookie_dst, &cookie);
+  struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_sock_dst, &cookie);
   if (!orig || !ambit_ip_is_v4(&orig->ip)) return 1;
   __u32 addr;
   __builtin_memcpy(&addr, &orig->ip.addr[12], 4);
@@ -286,9 +286,9 @@ int ambit_getpeername4(struct bpf_sock_addr* ctx) {
 }
 
 SEC("cgroup/getpeername6")
-int ambit_getpeername6(struct bpf_sock_addr* ctx) {
+int ambit_peername6(struct bpf_sock_addr* ctx) {
   __u64 cookie = bpf_get_socket_cookie(ctx);
-  struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_cookie_dst, &cookie);
+  struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_sock_dst, &cookie);
   if (!orig) return 1;
   __u32 w0, w1, w2, w3;
   __builtin_memcpy(&w0, &orig->ip.addr[0], 4);
@@ -307,7 +307,7 @@ int ambit_getpeername6(struct bpf_sock_addr* ctx) {
 /* SO_ORIGINAL_DST for the agent's accepted sockets in enrolled netns, as conntrack answers it in
  * nftables mode, so the agent reads original destinations the same way in both modes. */
 SEC("cgroup/getsockopt")
-int ambit_getsockopt(struct bpf_sockopt* ctx) {
+int ambit_sockopt(struct bpf_sockopt* ctx) {
   if (ctx->optname != AMBIT_SO_ORIGINAL_DST) return 1;
   if (ctx->level != SOL_IP && ctx->level != SOL_IPV6) return 1;
   struct bpf_sock* sk = ctx->sk;
@@ -404,7 +404,7 @@ int ambit_sk_lookup(struct bpf_sk_lookup* ctx) {
   facts.agent_delivery = bpf_map_lookup_elem(&ambit_delivery, &flow) != 0;
   enum ambit_capture_reason reason = ambit_decide_lookup(&facts, netns);
   if (reason != AMBIT_LOOKUP_STEERED) {
-    if (reason != AMBIT_LOOKUP_NOT_TCP) count(reason);
+    count(reason);
     return SK_PASS;
   }
   struct bpf_sock* listener = bpf_map_lookup_elem(&ambit_listen, &ip);

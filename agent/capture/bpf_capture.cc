@@ -76,12 +76,12 @@ const CgroupHook kCgroupHooks[] = {
     {"connect6", BPF_CGROUP_INET6_CONNECT,
      [](const ambit_capture& s) { return s.progs.ambit_connect6; }},
     {"getpeername4", BPF_CGROUP_INET4_GETPEERNAME,
-     [](const ambit_capture& s) { return s.progs.ambit_getpeername4; }},
+     [](const ambit_capture& s) { return s.progs.ambit_peername4; }},
     {"getpeername6", BPF_CGROUP_INET6_GETPEERNAME,
-     [](const ambit_capture& s) { return s.progs.ambit_getpeername6; }},
+     [](const ambit_capture& s) { return s.progs.ambit_peername6; }},
     {"sockops", BPF_CGROUP_SOCK_OPS, [](const ambit_capture& s) { return s.progs.ambit_sockops; }},
     {"getsockopt", BPF_CGROUP_GETSOCKOPT,
-     [](const ambit_capture& s) { return s.progs.ambit_getsockopt; }},
+     [](const ambit_capture& s) { return s.progs.ambit_sockopt; }},
 };
 
 absl::Status ensureBpffs(const std::string& pin_dir) {
@@ -277,9 +277,18 @@ absl::StatusOr<std::unique_ptr<BpfCapture>> BpfCapture::open(const BpfCaptureOpt
     return absl::FailedPreconditionError(
         absl::StrCat("eBPF capture: ", options.cgroup, " is not a cgroup v2 directory"));
   }
+  std::error_code ec;
+  const bool fresh = !fs::exists(options.pin_dir, ec);
   AMBIT_RETURN_IF_ERROR(ensureBpffs(options.pin_dir));
-  AMBIT_RETURN_IF_ERROR(capture->load());
-  AMBIT_RETURN_IF_ERROR(capture->attachCgroupLinks());
+  absl::Status status = capture->load();
+  if (status.ok()) status = capture->attachCgroupLinks();
+  if (!status.ok()) {
+    // Nothing is attached (attachCgroupLinks rolls back); maps pinned by this attempt go too.
+    capture.reset();
+    if (fresh) fs::remove_all(options.pin_dir, ec);
+    return status;
+  }
+  capture->sweepDefunctNetns();
   return capture;
 }
 
@@ -288,6 +297,24 @@ BpfCapture::~BpfCapture() {
 }
 
 absl::Status BpfCapture::load() {
+  absl::Status loaded = openAndLoad();
+  if (loaded.ok()) return loaded;
+  const std::string maps = absl::StrCat(options_.pin_dir, "/maps");
+  std::error_code ec;
+  if (fs::is_empty(maps, ec) || ec) return loaded;
+  // Pinned maps of another layout (an upgrade, or a new --ebpf-max-pods): start them afresh. The
+  // pinned links are kept and switched to the new programs, so capture never stops; connections
+  // accepted in between lose their original destinations and are refused.
+  logger()->warn(
+      "eBPF capture: could not reuse the maps pinned under {} ({}); replacing them, and "
+      "enrolling the pods again",
+      maps, std::string(loaded.message()));
+  for (const auto& entry : fs::directory_iterator(maps, ec)) ::unlink(entry.path().c_str());
+  return openAndLoad();
+}
+
+absl::Status BpfCapture::openAndLoad() {
+  if (skeleton_ != nullptr) ambit_capture__destroy(skeleton_);
   skeleton_ = ambit_capture__open();
   if (skeleton_ == nullptr) return errnoStatus("open the BPF object", errno);
   const uint32_t addresses = options_.max_pods * 2;
@@ -303,12 +330,36 @@ absl::Status BpfCapture::load() {
   }
   if (ambit_capture__load(skeleton_) != 0) {
     const int err = errno;
+    ambit_capture__destroy(skeleton_);
+    skeleton_ = nullptr;
     return absl::FailedPreconditionError(absl::StrCat(
         "eBPF capture: load the programs: ", errnoText(err),
-        " (the kernel lacks a hook or helper, or the pinned maps under ", options_.pin_dir,
-        "/maps are from an incompatible version: ambit-agent --uninstall-capture removes them)"));
+        " (the kernel lacks a hook or a helper they use, or pinned maps do not fit; the agent's "
+        "log at debug level has libbpf's and the verifier's output)"));
   }
   return absl::OkStatus();
+}
+
+void BpfCapture::sweepDefunctNetns() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(options_.pin_dir) / "netns", ec)) {
+    UniqueFd link(bpf_obj_get(entry.path().c_str()));
+    if (!link) continue;
+    bpf_link_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(link.get(), &info, &len) != 0) continue;
+    if (info.netns.netns_ino != 0) continue;  // its netns still exists
+    uint64_t cookie = 0;
+    try {
+      cookie = std::stoull(entry.path().filename().string());
+    } catch (const std::exception&) {
+      continue;
+    }
+    link.reset();
+    if (release(cookie).ok()) {
+      logger()->info("eBPF capture: released netns {}, gone while no agent ran", cookie);
+    }
+  }
 }
 
 absl::Status BpfCapture::attachCgroupLinks() {
@@ -538,6 +589,14 @@ std::string BpfCapture::describeJson() const {
   w.endObject();
   w.endObject();
   return w.str();
+}
+
+absl::Status BpfCapture::uninstallIfPinned(const BpfCaptureOptions& options) {
+  std::error_code ec;
+  if (!fs::exists(options.pin_dir, ec)) return absl::OkStatus();
+  logger()->info("capture mode nftables: removing the eBPF capture pinned under {}",
+                 options.pin_dir);
+  return uninstall(options);
 }
 
 absl::Status BpfCapture::uninstall(const BpfCaptureOptions& given) {

@@ -53,6 +53,8 @@ class BpfCapture {
   // Detaches every link found under pin_dir (cgroup and per-netns) and removes pin_dir; OK when
   // nothing is there.
   static absl::Status uninstall(const BpfCaptureOptions& options);
+  // uninstall() when pin_dir exists (logged); for a switch to nftables mode.
+  static absl::Status uninstallIfPinned(const BpfCaptureOptions& options);
 
   ~BpfCapture();
   BpfCapture(const BpfCapture&) = delete;
@@ -78,7 +80,11 @@ class BpfCapture {
   explicit BpfCapture(BpfCaptureOptions options) : options_(std::move(options)) {}
   // The options with the cgroup filled in; FAILED_PRECONDITION without cgroup v2.
   static absl::StatusOr<BpfCaptureOptions> resolve(BpfCaptureOptions options);
+  // Opens and loads the skeleton, replacing pinned maps that do not fit (once).
   absl::Status load();
+  absl::Status openAndLoad();
+  // Drops what a pod whose netns is gone left: its sk_lookup pin and its map entries.
+  void sweepDefunctNetns();
   absl::Status attachCgroupLinks();
   absl::Status attachNetns(const BpfPod& pod);
   void removeEntries(uint64_t netns_cookie, const ambit_netns_config& config);

@@ -50,8 +50,13 @@ absl::Status EbpfRedirector::install(const Netns& netns, const CaptureConfig& co
                                      const CaptureTarget& target) {
   AMBIT_ASSIGN_OR_RETURN(BpfPod pod, bpfPod(netns, config, target));
   AMBIT_RETURN_IF_ERROR(installLocalRouting(netns, config));
-  AMBIT_RETURN_IF_ERROR(setNetnsSysctl(netns, "net/ipv4/tcp_fwmark_accept", "1"));
-  AMBIT_RETURN_IF_ERROR(capture_->enroll(pod));
+  absl::Status status = setNetnsSysctl(netns, "net/ipv4/tcp_fwmark_accept", "1");
+  if (status.ok()) status = capture_->enroll(pod);
+  if (!status.ok()) {  // leave the pod as it was: enrollment is retried from scratch
+    (void)removeLocalRouting(netns);
+    (void)setNetnsSysctl(netns, "net/ipv4/tcp_fwmark_accept", "0");
+    return status;
+  }
   log::get("capture")->debug("eBPF capture installed in netns {} (cookie {})", netns.inode(),
                              pod.netns_cookie);
   return absl::OkStatus();
@@ -88,7 +93,15 @@ void EbpfRedirector::exportMetrics(metrics::Registry& registry) {
 
 absl::StatusOr<std::unique_ptr<Redirector>> makeRedirector(std::string_view mode,
                                                            const RedirectorOptions& options) {
-  if (mode == "nftables") return std::make_unique<NftablesRedirector>();
+  // nftables after eBPF (a changed mode, or auto falling back): the eBPF capture a previous
+  // agent pinned must go, or its programs would keep steering the pods to listeners that moved.
+  auto nftables = [&]() -> absl::StatusOr<std::unique_ptr<Redirector>> {
+    if (absl::Status removed = BpfCapture::uninstallIfPinned(options.bpf); !removed.ok()) {
+      return removed;
+    }
+    return std::make_unique<NftablesRedirector>();
+  };
+  if (mode == "nftables") return nftables();
   if (mode == "ebpf" || mode == "auto") {
     absl::StatusOr<std::unique_ptr<BpfCapture>> capture = BpfCapture::open(options.bpf);
     if (capture.ok()) return std::make_unique<EbpfRedirector>(*std::move(capture));
@@ -98,7 +111,7 @@ absl::StatusOr<std::unique_ptr<Redirector>> makeRedirector(std::string_view mode
     }
     log::get("capture")->warn("capture mode auto: eBPF is unavailable ({}); using nftables",
                               std::string(capture.status().message()));
-    return std::make_unique<NftablesRedirector>();
+    return nftables();
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown capture mode \"",
                                                  absl::string_view(mode.data(), mode.size()),

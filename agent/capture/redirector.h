@@ -28,9 +28,11 @@ struct CaptureConfig {
   uint16_t hbone_port = 15008;
   // SO_MARK of every socket the agent opens in a pod's netns: such traffic is never captured.
   uint32_t mark = 0x539;
-  // Packet mark given to the app's replies on connections the agent opened (found by their
-  // conntrack mark); policy routing sends packets with this mark to the local stack (route_table).
-  // Must differ from `mark`: the agent's own outgoing sockets carry `mark` and must route normally.
+  // Packet mark of the app's replies on connections the agent opened to deliver inbound traffic:
+  // nftables sets it from the conntrack mark, eBPF mode has the delivering socket carry it and
+  // the app's accepted socket inherit it (tcp_fwmark_accept). Policy routing sends packets with
+  // this mark to the local stack (route_table). Must differ from `mark`: the agent's own outgoing
+  // sockets carry `mark` and must route normally.
   uint32_t route_mark = 0x111;
   // Routing table holding "local 0.0.0.0/0 dev lo" (and ::/0 where the netns has IPv6).
   uint32_t route_table = 133;

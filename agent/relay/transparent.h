@@ -17,10 +17,11 @@
 namespace ambit::agent {
 
 // For delivering an inbound connection to the app with the client's address as source: a TCP
-// socket in `netns` with SO_MARK=`mark`, IP_TRANSPARENT (IPV6_TRANSPARENT) and
-// IP_BIND_ADDRESS_NO_PORT, bound to `client_source`'s address with port 0 (the port is chosen at
-// connect time). Needs CAP_NET_ADMIN, and the capture's policy routing in `netns` so the app's
-// replies to that non-local address come back to this socket.
+// socket in `netns` with SO_MARK=`mark` and IP_TRANSPARENT (IPV6_TRANSPARENT), bound to
+// `client_source`'s address. With port 0 in `client_source` the port is chosen at connect time
+// (IP_BIND_ADDRESS_NO_PORT); with the client's port, a port other than that one is bound now
+// (the accepted connection may hold the same addresses). Needs CAP_NET_ADMIN, and the capture's
+// policy routing in `netns` so the app's replies to that non-local address come back here.
 absl::StatusOr<UniqueFd> inboundUpstreamSocket(const Netns& netns,
                                                const boost::asio::ip::tcp::endpoint& client_source,
                                                uint32_t mark);

@@ -14,7 +14,7 @@
 #define AMBIT_MAP_NETNS "ambit_netns"
 #define AMBIT_MAP_PODS "ambit_pods"
 #define AMBIT_MAP_LISTEN "ambit_listen"
-#define AMBIT_MAP_COOKIE_DST "ambit_cookie_dst"
+#define AMBIT_MAP_SOCK_DST "ambit_sock_dst"
 #define AMBIT_MAP_PEER_DST "ambit_peer_dst"
 #define AMBIT_MAP_COUNTERS "ambit_counters"
 #define AMBIT_MAP_DELIVERY "ambit_delivery"
@@ -79,7 +79,7 @@ struct ambit_pod {
   __u64 netns_cookie;
 };
 
-/* ambit_cookie_dst value (by the app's socket cookie, from connect until close: getpeername
+/* ambit_sock_dst value (by the app's socket cookie, from connect until close: getpeername
  * answers from it) and ambit_peer_dst value (by ambit_peer_key, from established until close). */
 struct ambit_orig_dst {
   struct ambit_ip ip;

@@ -79,12 +79,16 @@ class TestRedirector {
     options_ = testBpfOptions(cgroup_->path());
     auto capture = BpfCapture::open(options_);
     INFO(capture.status().ToString());
+    if (!capture.ok()) (void)BpfCapture::uninstall(options_);  // the destructor will not run
     REQUIRE(capture.ok());
     redirector_ = std::make_unique<EbpfRedirector>(*std::move(capture));
   }
   ~TestRedirector() {
     redirector_.reset();
-    if (cgroup_) CHECK(BpfCapture::uninstall(options_).ok());
+    if (!cgroup_) return;
+    CHECK(BpfCapture::uninstall(options_).ok());
+    std::error_code ignored;
+    std::filesystem::remove_all(options_.lock_dir, ignored);
   }
   Redirector& operator*() { return *redirector_; }
   Redirector* operator->() { return redirector_.get(); }
