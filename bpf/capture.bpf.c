@@ -62,6 +62,13 @@ struct {
 } ambit_delivery SEC(".maps");
 
 struct {
+  __uint(type, BPF_MAP_TYPE_SOCKHASH);
+  __uint(max_entries, 65536);
+  __type(key, struct ambit_flow_key); /* the socket's own addresses, local as src */
+  __type(value, __u64);
+} ambit_fast SEC(".maps");
+
+struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, AMBIT_CAPTURE_REASON_COUNT);
   __type(key, __u32);
@@ -222,6 +229,29 @@ static __always_inline void file_delivery(struct bpf_sock_ops* skops) {
   }
 }
 
+/* The same-node fast path: both ends of an app-agent leg join ambit_fast, and ambit_fast_msg
+ * hands what one sends straight to the other's receive queue. The legs: an app's captured
+ * connection and the agent's accepted end of it (port outbound_port), and the agent's delivery
+ * of an inbound connection and the app's accepted end of it. */
+static __always_inline void join_fast_path(struct bpf_sock_ops* skops, int delivery) {
+  __u64 cookie = bpf_get_netns_cookie(skops);
+  const struct ambit_netns_config* netns = bpf_map_lookup_elem(&ambit_netns, &cookie);
+  if (!netns || !(netns->flags & AMBIT_NETNS_FAST_PATH)) return;
+  struct ambit_flow_key key = {};
+  sockops_flow(skops, &key);
+  if (!delivery && skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB &&
+      skops->local_port != netns->outbound_port) {
+    /* The app's end of a delivery: its peer was filed in ambit_delivery. */
+    struct ambit_flow_key filed = {};
+    filed.src = key.dst;
+    filed.dst = key.src;
+    filed.src_port = key.dst_port;
+    filed.dst_port = key.src_port;
+    if (!bpf_map_lookup_elem(&ambit_delivery, &filed)) return;
+  }
+  if (bpf_sock_hash_update(skops, &ambit_fast, &key, BPF_ANY) == 0) count(AMBIT_SOCKOPS_FAST_PATH);
+}
+
 static __always_inline void local_key(struct bpf_sock_ops* skops, struct ambit_peer_key* key) {
   key->netns_cookie = bpf_get_netns_cookie(skops);
   if (skops->family == AMBIT_AF_INET) {
@@ -242,10 +272,23 @@ int ambit_sockops(struct bpf_sock_ops* skops) {
     file_delivery(skops);
     return 1;
   }
+  if (skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB) {
+    join_fast_path(skops, 0);
+    return 1;
+  }
   if (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB) {
     __u64 cookie = bpf_get_socket_cookie(skops);
     struct ambit_orig_dst* orig = bpf_map_lookup_elem(&ambit_sock_dst, &cookie);
-    if (!orig) return 1;
+    if (!orig) {
+      struct bpf_sock* sk = skops->sk;
+      if (sk && sk->mark != 0) { /* the agent's delivery socket, filed at connect */
+        struct ambit_flow_key flow = {};
+        sockops_flow(skops, &flow);
+        if (bpf_map_lookup_elem(&ambit_delivery, &flow)) join_fast_path(skops, 1);
+      }
+      return 1;
+    }
+    join_fast_path(skops, 0);
     struct ambit_peer_key key = {};
     local_key(skops, &key);
     struct ambit_orig_dst copy = *orig;
@@ -302,6 +345,39 @@ int ambit_peername6(struct bpf_sock_addr* ctx) {
   ctx->user_port = orig->port;
   count(AMBIT_PEERNAME_RESTORED);
   return 1;
+}
+
+static __noinline void msg_flow_v4(struct sk_msg_md* msg, struct ambit_flow_key* peer) {
+  ip_from_v4(&peer->src, msg->remote_ip4);
+  ip_from_v4(&peer->dst, msg->local_ip4);
+}
+
+static __noinline void msg_flow_v6(struct sk_msg_md* msg, struct ambit_flow_key* peer) {
+  __u32 remote[4] = {msg->remote_ip6[0], msg->remote_ip6[1], msg->remote_ip6[2],
+                     msg->remote_ip6[3]};
+  __u32 local[4] = {msg->local_ip6[0], msg->local_ip6[1], msg->local_ip6[2], msg->local_ip6[3]};
+  ip_from_v6(&peer->src, remote);
+  ip_from_v6(&peer->dst, local);
+}
+
+/* A send on a socket of ambit_fast goes to its peer's receive queue when the peer is there too. */
+SEC("sk_msg")
+int ambit_fast_msg(struct sk_msg_md* msg) {
+  struct ambit_flow_key peer = {};
+  if (msg->family == AMBIT_AF_INET) {
+    msg_flow_v4(msg, &peer);
+  } else {
+    msg_flow_v6(msg, &peer);
+  }
+  /* remote_port holds the port in network byte order in its upper 16 bits. */
+  peer.src_port = (__u16)(msg->remote_port >> 16);
+  peer.dst_port = bpf_htons((__u16)msg->local_port);
+  if (bpf_msg_redirect_hash(msg, &ambit_fast, &peer, BPF_F_INGRESS) == SK_PASS) {
+    count(AMBIT_MSG_REDIRECTED);
+    return SK_PASS;
+  }
+  count(AMBIT_MSG_PASSED);
+  return SK_PASS;
 }
 
 /* SO_ORIGINAL_DST for the agent's accepted sockets in enrolled netns, as conntrack answers it in

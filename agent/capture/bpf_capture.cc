@@ -323,6 +323,7 @@ absl::Status BpfCapture::openAndLoad() {
   bpf_map__set_max_entries(skeleton_->maps.ambit_listen, addresses);
   bpf_map* map = nullptr;
   bpf_object__for_each_map(map, skeleton_->obj) {
+    if (bpf_map__is_internal(map)) continue;  // .rodata and friends belong to one load
     const std::string path = absl::StrCat(options_.pin_dir, "/maps/", bpf_map__name(map));
     if (bpf_map__set_pin_path(map, path.c_str()) != 0) {
       return errnoStatus(absl::StrCat("pin path ", path), errno);
@@ -336,6 +337,12 @@ absl::Status BpfCapture::openAndLoad() {
         "eBPF capture: load the programs: ", errnoText(err),
         " (the kernel lacks a hook or a helper they use, or pinned maps do not fit; the agent's "
         "log at debug level has libbpf's and the verifier's output)"));
+  }
+  // The fast path's verdict program belongs to its sockhash (pinned with it); it only acts on
+  // sockets of pods enrolled with the fast path on. A new program replaces a previous agent's.
+  if (bpf_prog_attach(bpf_program__fd(skeleton_->progs.ambit_fast_msg),
+                      bpf_map__fd(skeleton_->maps.ambit_fast), BPF_SK_MSG_VERDICT, 0) != 0) {
+    return errnoStatus("attach the fast path's sk_msg program to ambit_fast", errno);
   }
   return absl::OkStatus();
 }

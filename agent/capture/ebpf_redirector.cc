@@ -24,6 +24,7 @@ absl::StatusOr<BpfPod> EbpfRedirector::bpfPod(const Netns& netns, const CaptureC
   pod.config.outbound_port = config.outbound_port;
   pod.config.inbound_port = config.inbound_plaintext_port;
   pod.config.hbone_port = config.hbone_port;
+  if (config.ebpf_fast_path) pod.config.flags |= AMBIT_NETNS_FAST_PATH;
   for (const std::string& address : target.addresses) {
     if (address.size() == 4 && (pod.config.flags & AMBIT_NETNS_HAS_IP4) == 0) {
       pod.config.flags |= AMBIT_NETNS_HAS_IP4;

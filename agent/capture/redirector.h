@@ -36,6 +36,9 @@ struct CaptureConfig {
   uint32_t route_mark = 0x111;
   // Routing table holding "local 0.0.0.0/0 dev lo" (and ::/0 where the netns has IPv6).
   uint32_t route_table = 133;
+  // eBPF mode: splice the plaintext legs between the pod's apps and the agent in the kernel
+  // (sk_msg on a sockhash) instead of carrying them through loopback TCP.
+  bool ebpf_fast_path = false;
 };
 
 // The pod whose netns capture is installed in, and the agent's listeners there.

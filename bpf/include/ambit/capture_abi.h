@@ -18,6 +18,7 @@
 #define AMBIT_MAP_PEER_DST "ambit_peer_dst"
 #define AMBIT_MAP_COUNTERS "ambit_counters"
 #define AMBIT_MAP_DELIVERY "ambit_delivery"
+#define AMBIT_MAP_FAST "ambit_fast"
 
 /* SO_ORIGINAL_DST (SOL_IP) and IP6T_SO_ORIGINAL_DST (SOL_IPV6) share this option number. */
 #define AMBIT_SO_ORIGINAL_DST 80
@@ -39,11 +40,15 @@ enum ambit_capture_reason {
   AMBIT_SOCKOPS_REKEYED,    /* an original destination moved from cookie to client address */
   AMBIT_SOCKOPS_TABLE_FULL, /* could not re-key: the agent will refuse the connection */
   AMBIT_SOCKOPS_DELIVERY,   /* the agent connects to a pod's app: filed for sk_lookup */
+  AMBIT_SOCKOPS_FAST_PATH,  /* a socket of an app-agent leg joined ambit_fast */
   /* cgroup/getsockopt */
   AMBIT_ORIGDST_ANSWERED, /* SO_ORIGINAL_DST answered from ambit_peer_dst */
   AMBIT_ORIGDST_LOCAL,    /* answered with the socket's own address (steered inbound) */
   /* cgroup/getpeername4 and getpeername6 */
   AMBIT_PEERNAME_RESTORED, /* the app's getpeername() answered with its original peer */
+  /* sk_msg (the same-node fast path) */
+  AMBIT_MSG_REDIRECTED, /* a send went straight to the peer socket's receive queue */
+  AMBIT_MSG_PASSED,     /* the peer socket is not in ambit_fast: the normal stack */
   /* sk_lookup */
   AMBIT_LOOKUP_STEERED, /* inbound plaintext handed to the agent's inbound listener */
   AMBIT_LOOKUP_NOT_TCP,
@@ -67,12 +72,13 @@ struct ambit_netns_config {
   __u16 outbound_port; /* host byte order */
   __u16 inbound_port;  /* host byte order */
   __u16 hbone_port;    /* host byte order */
-  __u16 flags;         /* AMBIT_NETNS_HAS_IP4, AMBIT_NETNS_HAS_IP6 */
+  __u16 flags;         /* AMBIT_NETNS_HAS_IP4, AMBIT_NETNS_HAS_IP6, AMBIT_NETNS_FAST_PATH */
   struct ambit_ip ip4; /* the pod's addresses, for AMBIT_CONNECT_SELF */
   struct ambit_ip ip6;
 };
 #define AMBIT_NETNS_HAS_IP4 1
 #define AMBIT_NETNS_HAS_IP6 2
+#define AMBIT_NETNS_FAST_PATH 4 /* splice the app-agent legs in the kernel (sk_msg) */
 
 /* ambit_pods value, by pod address: the netns whose ambit_netns entry applies. */
 struct ambit_pod {
@@ -98,6 +104,7 @@ struct ambit_peer_key {
   __u32 reserved32;
 };
 
+/* ambit_fast key (also): a socket of an app-agent leg by its own addresses, local as src. */
 /* ambit_delivery key: a connection the agent opens to a pod's app (its socket carries route_mark),
  * filed when it starts so that sk_lookup lets it through to the app. */
 struct ambit_flow_key {

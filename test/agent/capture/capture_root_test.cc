@@ -116,9 +116,10 @@ struct Lab {
 void checkNoNetfilter(const TempNetns& pod) { CHECK(pod.run({"nft", "list", "ruleset"}).empty()); }
 
 TEST_CASE("root: capture redirects outbound and inbound, and keeps client addresses") {
-  const std::string mode = GENERATE("nftables", "ebpf");
+  const std::string mode = GENERATE("nftables", "ebpf", "ebpf+fast-path");
   INFO("capture mode " << mode);
-  Lab lab(mode);
+  Lab lab(mode == "nftables" ? "nftables" : "ebpf");
+  lab.config.ebpf_fast_path = mode == "ebpf+fast-path";
   const auto& pod = lab.pod;
 
   // The agent's listeners in the pod, an app in the pod, and a server in the peer.
@@ -146,6 +147,16 @@ TEST_CASE("root: capture redirects outbound and inbound, and keeps client addres
     CHECK(addressOf(client.get(), false).address() == asio::ip::make_address("10.250.0.1"));
     CHECK(addressOf(client.get(), true) == ep("10.123.45.67", 80));
     CHECK(addressOf(captured.get(), true) == addressOf(client.get(), false));
+    // Bytes both ways between the app and the agent (in the kernel, with the fast path).
+    sendText(client.get(), "to the agent");
+    CHECK(receiveText(captured.get(), 12) == "to the agent");
+    sendText(captured.get(), "to the app");
+    CHECK(receiveText(client.get(), 10) == "to the app");
+    ::shutdown(client.get(), SHUT_WR);
+    pollfd readable{captured.get(), POLLIN, 0};
+    REQUIRE(::poll(&readable, 1, 3000) == 1);
+    char end = 0;
+    CHECK(::recv(captured.get(), &end, 1, 0) == 0);  // the app's FIN arrives after its bytes
 
     // Even an address that exists is captured.
     UniqueFd to_peer = appSocket(pod);
@@ -203,6 +214,10 @@ TEST_CASE("root: capture redirects outbound and inbound, and keeps client addres
     CHECK(receiveText(upstream->get(), 18) == "hello from the app");
     sendText(upstream->get(), "hi app");
     CHECK(receiveText(accepted.get(), 6) == "hi app");
+    if (mode == "ebpf+fast-path") {
+      const std::string capture = lab.redirector->debugJson();
+      CHECK_THAT(capture, !Catch::Contains("\"sk_msg.redirected\": 0"));
+    }
   }
 
   SECTION("inbound HBONE is not redirected") {
