@@ -34,8 +34,9 @@ namespace and relays them, with config from ambit-control.
   --bpf-pin-dir DIR              bpffs directory for the eBPF capture's maps and links, kept
                                  across agent restarts (default /sys/fs/bpf/ambit)
   --ebpf-max-pods N              pods the eBPF maps hold on this node (default 1024)
-  --ebpf-fast-path               splice the plaintext legs between apps and the agent in the
-                                 kernel (sk_msg); off by default (see docs/benchmarks.md)
+  --ebpf-fast-path on|off        splice the plaintext legs between apps and the agent in the
+                                 kernel (sk_msg); a slow reader's bytes are then not held back
+                                 by its receive buffer (default off; docs/ebpf.md)
   --uninstall-capture            detach and unpin the eBPF capture of --capture-cgroup and
                                  --bpf-pin-dir, then exit (the agent must be stopped)
   --admin-address IP             address of the admin, metrics and readiness endpoints
@@ -72,7 +73,8 @@ int main(int argc, char** argv) {
   flags.text("--bpf-pin-dir", &options.capture.bpf.pin_dir);
   flags.number("--ebpf-max-pods", 1, 65536,
                [&](long v) { options.capture.bpf.max_pods = static_cast<uint32_t>(v); });
-  flags.toggle("--ebpf-fast-path", &options.pods.capture.ebpf_fast_path);
+  std::string fast_path = "off";
+  flags.text("--ebpf-fast-path", &fast_path);
   bool uninstall_capture = false;
   flags.toggle("--uninstall-capture", &uninstall_capture, /*waives_required=*/true);
   flags.text("--admin-address", &options.admin_address);
@@ -93,6 +95,10 @@ int main(int argc, char** argv) {
   if (auto status = ambit::log::setLevel(log_level); !status.ok()) {
     return flags.usageError(std::string(status.message()));
   }
+  if (fast_path != "on" && fast_path != "off") {
+    return flags.usageError("--ebpf-fast-path must be on or off");
+  }
+  options.pods.capture.ebpf_fast_path = fast_path == "on";
 
   auto log = ambit::log::get("agent");
   if (uninstall_capture) {

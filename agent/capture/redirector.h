@@ -37,7 +37,8 @@ struct CaptureConfig {
   // Routing table holding "local 0.0.0.0/0 dev lo" (and ::/0 where the netns has IPv6).
   uint32_t route_table = 133;
   // eBPF mode: splice the plaintext legs between the pod's apps and the agent in the kernel
-  // (sk_msg on a sockhash) instead of carrying them through loopback TCP.
+  // (sk_msg on a sockhash) instead of carrying them through loopback TCP. The agent turns it on
+  // (--ebpf-fast-path, docs/benchmarks.md has why).
   bool ebpf_fast_path = false;
 };
 
