@@ -139,6 +139,7 @@ TEST_CASE("the capture maps' keys and values have the C++ sizes", "[capture][bpf
       {AMBIT_MAP_SOCK_DST, {sizeof(uint64_t), sizeof(ambit_orig_dst)}},
       {AMBIT_MAP_PEER_DST, {sizeof(ambit_peer_key), sizeof(ambit_orig_dst)}},
       {AMBIT_MAP_DELIVERY, {sizeof(ambit_flow_key), sizeof(uint8_t)}},
+      {AMBIT_MAP_FAST, {sizeof(ambit_flow_key), sizeof(uint64_t)}},
       {AMBIT_MAP_COUNTERS, {sizeof(uint32_t), sizeof(uint64_t)}},
   };
   CaptureSkeleton skel = openCapture();
