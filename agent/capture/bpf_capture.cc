@@ -16,9 +16,11 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 #include <absl/strings/str_cat.h>
 
+#include "agent/capture/bpf_map.h"
 #include "agent/capture/bpf_reasons.h"
 #include "bpf/capture.skel.h"
 #include "core/errno_text.h"
@@ -198,6 +200,17 @@ std::string ipText(const ambit_ip& ip) {
   if (std::memcmp(ip.addr, kV4Prefix, sizeof kV4Prefix) == 0)
     return ::inet_ntop(AF_INET, &ip.addr[12], text, sizeof text) ? text : "?";
   return ::inet_ntop(AF_INET6, ip.addr, text, sizeof text) ? text : "?";
+}
+
+// The maps the agent writes, typed by their ABI structs.
+BpfMap<uint64_t, ambit_netns_config> netnsMap(const ambit_capture& s) {
+  return BpfMap<uint64_t, ambit_netns_config>(s.maps.ambit_netns);
+}
+BpfMap<ambit_ip, ambit_pod> podsMap(const ambit_capture& s) {
+  return BpfMap<ambit_ip, ambit_pod>(s.maps.ambit_pods);
+}
+BpfMap<ambit_ip, uint64_t> listenMap(const ambit_capture& s) {  // value: a listener's fd
+  return BpfMap<ambit_ip, uint64_t>(s.maps.ambit_listen);
 }
 
 std::string netnsPin(const BpfCaptureOptions& options, uint64_t cookie) {
@@ -436,10 +449,8 @@ absl::Status BpfCapture::attachNetns(const BpfPod& pod) {
 }
 
 absl::Status BpfCapture::enroll(const BpfPod& pod) {
-  const int listen = bpf_map__fd(skeleton_->maps.ambit_listen);
-  const int pods = bpf_map__fd(skeleton_->maps.ambit_pods);
-  const int netns = bpf_map__fd(skeleton_->maps.ambit_netns);
-  absl::Status status;
+  const auto listen = listenMap(*skeleton_);
+  const auto pods = podsMap(*skeleton_);
   auto fail = [&](absl::Status s) {
     removeEntries(pod.netns_cookie, pod.config);
     return s;
@@ -453,17 +464,14 @@ absl::Status BpfCapture::enroll(const BpfPod& pod) {
       return fail(absl::FailedPreconditionError(
           absl::StrCat("eBPF capture: no inbound listener for ", ipText(key))));
     }
-    const uint64_t value = static_cast<uint64_t>(fd);
-    if (bpf_map_update_elem(listen, &key, &value, BPF_ANY) != 0) {
-      return fail(errnoStatus(absl::StrCat("add the inbound listener of ", ipText(key)), errno));
+    if (int err = listen.update(key, static_cast<uint64_t>(fd)); err != 0) {
+      return fail(errnoStatus(absl::StrCat("add the inbound listener of ", ipText(key)), err));
     }
-    const ambit_pod entry{pod.netns_cookie};
-    if (bpf_map_update_elem(pods, &key, &entry, BPF_ANY) != 0) {
-      return fail(errnoStatus(absl::StrCat("add pod address ", ipText(key)), errno));
+    if (int err = pods.update(key, ambit_pod{pod.netns_cookie}); err != 0) {
+      return fail(errnoStatus(absl::StrCat("add pod address ", ipText(key)), err));
     }
   }
-  if (bpf_map_update_elem(netns, &pod.netns_cookie, &pod.config, BPF_ANY) != 0) {
-    const int err = errno;
+  if (int err = netnsMap(*skeleton_).update(pod.netns_cookie, pod.config); err != 0) {
     if (err == E2BIG) {
       return fail(absl::ResourceExhaustedError(absl::StrCat(
           "eBPF capture: the netns table is full (", options_.max_pods,
@@ -471,53 +479,40 @@ absl::Status BpfCapture::enroll(const BpfPod& pod) {
     }
     return fail(errnoStatus("add the pod's netns", err));
   }
-  if (status = attachNetns(pod); !status.ok()) return fail(status);
+  if (absl::Status status = attachNetns(pod); !status.ok()) return fail(status);
   return absl::OkStatus();
 }
 
 void BpfCapture::removeEntries(uint64_t netns_cookie, const ambit_netns_config& config) {
-  const int listen = bpf_map__fd(skeleton_->maps.ambit_listen);
-  const int pods = bpf_map__fd(skeleton_->maps.ambit_pods);
-  bpf_map_delete_elem(bpf_map__fd(skeleton_->maps.ambit_netns), &netns_cookie);
+  const auto pods = podsMap(*skeleton_);
+  netnsMap(*skeleton_).erase(netns_cookie);
   for (const ambit_ip* ip : {&config.ip4, &config.ip6}) {
     const bool present = ip == &config.ip4 ? (config.flags & AMBIT_NETNS_HAS_IP4) != 0
                                            : (config.flags & AMBIT_NETNS_HAS_IP6) != 0;
     if (!present) continue;
-    ambit_pod owner{};
     // Only this netns's entries: an address may have moved to a newer pod.
-    if (bpf_map_lookup_elem(pods, ip, &owner) == 0 && owner.netns_cookie == netns_cookie) {
-      bpf_map_delete_elem(pods, ip);
-      bpf_map_delete_elem(listen, ip);
+    const std::optional<ambit_pod> owner = pods.lookup(*ip);
+    if (owner && owner->netns_cookie == netns_cookie) {
+      pods.erase(*ip);
+      listenMap(*skeleton_).erase(*ip);
     }
   }
 }
 
 absl::Status BpfCapture::release(uint64_t netns_cookie) {
   AMBIT_RETURN_IF_ERROR(detachPinned(netnsPin(options_, netns_cookie)));
-  ambit_netns_config config{};
-  if (bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.ambit_netns), &netns_cookie, &config) == 0) {
-    removeEntries(netns_cookie, config);
+  if (const auto config = netnsMap(*skeleton_).lookup(netns_cookie)) {
+    removeEntries(netns_cookie, *config);
   }
   return absl::OkStatus();
 }
 
 bool BpfCapture::enrolled(uint64_t netns_cookie) const {
-  ambit_netns_config config{};
-  return bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.ambit_netns), &netns_cookie, &config) == 0;
+  return netnsMap(*skeleton_).lookup(netns_cookie).has_value();
 }
 
 std::vector<uint64_t> BpfCapture::enrolledNetns() const {
-  std::vector<uint64_t> cookies;
-  const int fd = bpf_map__fd(skeleton_->maps.ambit_netns);
-  uint64_t key = 0;
-  uint64_t next = 0;
-  const void* previous = nullptr;
-  while (bpf_map_get_next_key(fd, previous, &next) == 0 && cookies.size() <= options_.max_pods) {
-    cookies.push_back(next);
-    key = next;
-    previous = &key;
-  }
-  return cookies;
+  return netnsMap(*skeleton_).keys(options_.max_pods);
 }
 
 BpfCounters BpfCapture::counters() const {
@@ -570,10 +565,11 @@ std::string BpfCapture::describeJson() const {
   }
   w.endArray();
   w.key("enrolled_netns").beginArray();
-  const int netns_fd = bpf_map__fd(skeleton_->maps.ambit_netns);
+  const auto netns = netnsMap(*skeleton_);
   for (uint64_t cookie : enrolledNetns()) {
-    ambit_netns_config config{};
-    if (bpf_map_lookup_elem(netns_fd, &cookie, &config) != 0) continue;
+    const std::optional<ambit_netns_config> found = netns.lookup(cookie);
+    if (!found) continue;
+    const ambit_netns_config& config = *found;
     w.beginObject();
     w.key("cookie").value(static_cast<int64_t>(cookie));
     w.key("addresses").beginArray();
