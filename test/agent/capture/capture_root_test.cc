@@ -298,5 +298,77 @@ TEST_CASE("root: install is idempotent, remove restores plain traffic") {
   CHECK(lab.redirector->remove(pod.netns()).ok());
 }
 
+// IPv6 on the same pair: the pod fd00:250::1, the peer fd00:250::2 (addresses without duplicate
+// address detection, so they are usable at once).
+UniqueFd listenIn6(const Netns& netns, const tcp::endpoint& at) {
+  auto fd = socketIn(netns, AF_INET6, SOCK_STREAM, 0);
+  REQUIRE(fd.ok());
+  const int one = 1;
+  ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd->get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  REQUIRE(::bind(fd->get(), at.data(), static_cast<socklen_t>(at.size())) == 0);
+  REQUIRE(::listen(fd->get(), 16) == 0);
+  return *std::move(fd);
+}
+
+TEST_CASE("root: IPv6 capture redirects outbound and inbound, and keeps client addresses") {
+  const std::string mode = GENERATE("nftables", "ebpf");
+  INFO("capture mode " << mode);
+  Lab lab(mode);
+  const auto& pod = lab.pod;
+  pod.run({"ip", "-6", "addr", "add", "fd00:250::1/64", "dev", "veth0", "nodad"});
+  pod.run({"ip", "-6", "route", "add", "default", "via", "fd00:250::2"});
+  lab.peer.run({"ip", "-6", "addr", "add", "fd00:250::2/64", "dev", "veth1", "nodad"});
+
+  UniqueFd outbound = listenIn6(pod.netns(), ep("::1", 15001));
+  UniqueFd inbound4 = listenIn(pod.netns(), ep("0.0.0.0", 15006));
+  UniqueFd inbound = listenIn6(pod.netns(), ep("::", 15006));
+  UniqueFd app = listenIn6(pod.netns(), ep("::", 8080));
+  CaptureTarget target = lab.target(inbound4);
+  const auto v6 = asio::ip::make_address_v6("fd00:250::1").to_bytes();
+  target.addresses.emplace_back(reinterpret_cast<const char*>(v6.data()), v6.size());
+  target.inbound_v6_fd = inbound.get();
+  REQUIRE(lab.redirector->install(pod.netns(), lab.config, target).ok());
+
+  SECTION("outbound") {
+    auto client = socketIn(pod.netns(), AF_INET6, SOCK_STREAM, 0);
+    REQUIRE(client.ok());
+    CHECK(connectWithin(client->get(), ep("fd00:123::45", 80)) == "");
+    UniqueFd captured = acceptWithin(outbound.get());
+    REQUIRE(captured);
+    auto original = originalDestination(captured.get());
+    INFO(original.status().ToString());
+    REQUIRE(original.ok());
+    CHECK(*original == ep("fd00:123::45", 80));
+    CHECK(addressOf(client->get(), true) == ep("fd00:123::45", 80));
+    CHECK(addressOf(client->get(), false).address() == asio::ip::make_address("fd00:250::1"));
+  }
+
+  SECTION("inbound, delivered from the client's address") {
+    auto client = socketIn(lab.peer.netns(), AF_INET6, SOCK_STREAM, 0);
+    REQUIRE(client.ok());
+    CHECK(connectWithin(client->get(), ep("fd00:250::1", 8080)) == "");
+    UniqueFd captured = acceptWithin(inbound.get());
+    REQUIRE(captured);
+    auto original = originalDestination(captured.get());
+    INFO(original.status().ToString());
+    REQUIRE(original.ok());
+    CHECK(*original == ep("fd00:250::1", 8080));
+    const tcp::endpoint client_source = addressOf(captured.get(), true);
+    CHECK(client_source.address() == asio::ip::make_address("fd00:250::2"));
+    auto upstream =
+        inboundUpstreamSocket(pod.netns(), client_source, lab.redirector->deliveryMark(lab.config));
+    REQUIRE(upstream.ok());
+    CHECK(connectWithin(upstream->get(), ep("fd00:250::1", 8080)) == "");
+    UniqueFd accepted = acceptWithin(app.get());
+    REQUIRE(accepted);
+    CHECK(addressOf(accepted.get(), true).address() == asio::ip::make_address("fd00:250::2"));
+    sendText(accepted.get(), "six");
+    CHECK(receiveText(upstream->get(), 3) == "six");
+  }
+
+  CHECK(lab.redirector->remove(pod.netns()).ok());
+}
+
 }  // namespace
 }  // namespace ambit::agent
