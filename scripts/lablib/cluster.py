@@ -50,12 +50,10 @@ def leftovers():
 
 def capture_args(node, redirect):
     """The agent's capture options on a lab node: eBPF attaches to the node's own cgroup (its pods
-    and agent live below it) with pins of its own, so several nodes share one kernel."""
-    args = ["--redirect", redirect]
-    if redirect == "ebpf":
-        args += ["--capture-cgroup", node["cgroup"],
-                 "--bpf-pin-dir", os.path.join(BPF_PINS, node["name"])]
-    return args
+    and agent live below it) with pins of its own, so several nodes share one kernel. The nftables
+    mode gets them too: it removes an eBPF capture left there."""
+    return ["--redirect", redirect, "--capture-cgroup", node["cgroup"],
+            "--bpf-pin-dir", os.path.join(BPF_PINS, node["name"])]
 
 
 def up(nodes, build_dir, no_agents, agent_args=(), redirect="ebpf"):

@@ -265,5 +265,31 @@ TEST_CASE("root: release stops capturing a pod, and releasing again is OK") {
   CHECK(capture->release(a.cookie()).ok());
 }
 
+TEST_CASE("root: switching to nftables removes the eBPF capture a previous agent pinned") {
+  REQUIRE(testing::runningAsRoot());
+  TempCgroup cgroup;
+  TestPod a(1);
+  RedirectorOptions options;
+  options.bpf = testing::testBpfOptions(cgroup.path());
+  Uninstaller uninstaller(options.bpf);
+  UniqueFd cgroup_fd = openDir(cgroup.path());
+  {
+    std::unique_ptr<BpfCapture> capture = openCapture(options.bpf);
+    REQUIRE(capture->enroll(a.bpf()).ok());
+  }  // as an agent stopped in eBPF mode: everything stays pinned and attached
+  REQUIRE(attachedCount(cgroup_fd.get(), BPF_CGROUP_INET4_CONNECT) == 1);
+
+  auto nftables = makeRedirector("nftables", options);
+  INFO(nftables.status().ToString());
+  REQUIRE(nftables.ok());
+  CHECK((*nftables)->name() == "nftables");
+  CHECK_FALSE(fs::exists(options.bpf.pin_dir));
+  for (bpf_attach_type type : kCgroupTypes) {
+    INFO("attach type " << type);
+    CHECK(attachedCount(cgroup_fd.get(), type) == 0);
+  }
+  CHECK(attachedCount(a.netnsFd(), BPF_SK_LOOKUP) == 0);
+}
+
 }  // namespace
 }  // namespace ambit::agent
