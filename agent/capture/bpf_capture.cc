@@ -147,15 +147,10 @@ uint32_t linkProgramId(int link_fd) {
   return info.prog_id;
 }
 
-uint32_t programId(int fd) {
-  bpf_prog_info info{};
-  uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return 0;
-  return info.id;
-}
-
-uint32_t mapId(int fd) {
-  bpf_map_info info{};
+// The kernel id of a BPF object (Info: bpf_prog_info or bpf_map_info), 0 when unknown.
+template <typename Info>
+uint32_t objectId(int fd) {
+  Info info{};
   uint32_t len = sizeof info;
   if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return 0;
   return info.id;
@@ -540,7 +535,7 @@ std::string BpfCapture::describeJson() const {
     w.beginObject();
     w.key("name").value(bpf_program__name(program));
     w.key("section").value(bpf_program__section_name(program));
-    w.key("id").value(static_cast<int64_t>(programId(bpf_program__fd(program))));
+    w.key("id").value(static_cast<int64_t>(objectId<bpf_prog_info>(bpf_program__fd(program))));
     w.endObject();
   }
   w.endArray();
@@ -558,7 +553,7 @@ std::string BpfCapture::describeJson() const {
   bpf_object__for_each_map(map, skeleton_->obj) {
     w.beginObject();
     w.key("name").value(bpf_map__name(map));
-    w.key("id").value(static_cast<int64_t>(mapId(bpf_map__fd(map))));
+    w.key("id").value(static_cast<int64_t>(objectId<bpf_map_info>(bpf_map__fd(map))));
     w.key("max_entries").value(static_cast<int64_t>(bpf_map__max_entries(map)));
     w.key("pin").value(bpf_map__pin_path(map) ? bpf_map__pin_path(map) : "");
     w.endObject();

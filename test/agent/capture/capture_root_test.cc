@@ -27,11 +27,13 @@ tcp::endpoint ep(const std::string& ip, uint16_t port) {
   return tcp::endpoint(asio::ip::make_address(ip), port);
 }
 
+// A listener at `at` (IPv6 ones take IPv6 only, as the agent's).
 UniqueFd listenIn(const Netns& netns, const tcp::endpoint& at) {
-  auto fd = socketIn(netns, AF_INET, SOCK_STREAM, 0);
+  auto fd = socketIn(netns, at.protocol().family(), SOCK_STREAM, 0);
   REQUIRE(fd.ok());
   const int one = 1;
   ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (at.address().is_v6()) ::setsockopt(fd->get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   REQUIRE(::bind(fd->get(), at.data(), static_cast<socklen_t>(at.size())) == 0);
   REQUIRE(::listen(fd->get(), 16) == 0);
   return *std::move(fd);
@@ -300,17 +302,6 @@ TEST_CASE("root: install is idempotent, remove restores plain traffic") {
 
 // IPv6 on the same pair: the pod fd00:250::1, the peer fd00:250::2 (addresses without duplicate
 // address detection, so they are usable at once).
-UniqueFd listenIn6(const Netns& netns, const tcp::endpoint& at) {
-  auto fd = socketIn(netns, AF_INET6, SOCK_STREAM, 0);
-  REQUIRE(fd.ok());
-  const int one = 1;
-  ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  ::setsockopt(fd->get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  REQUIRE(::bind(fd->get(), at.data(), static_cast<socklen_t>(at.size())) == 0);
-  REQUIRE(::listen(fd->get(), 16) == 0);
-  return *std::move(fd);
-}
-
 TEST_CASE("root: IPv6 capture redirects outbound and inbound, and keeps client addresses") {
   const std::string mode = GENERATE("nftables", "ebpf");
   INFO("capture mode " << mode);
@@ -320,10 +311,10 @@ TEST_CASE("root: IPv6 capture redirects outbound and inbound, and keeps client a
   pod.run({"ip", "-6", "route", "add", "default", "via", "fd00:250::2"});
   lab.peer.run({"ip", "-6", "addr", "add", "fd00:250::2/64", "dev", "veth1", "nodad"});
 
-  UniqueFd outbound = listenIn6(pod.netns(), ep("::1", 15001));
+  UniqueFd outbound = listenIn(pod.netns(), ep("::1", 15001));
   UniqueFd inbound4 = listenIn(pod.netns(), ep("0.0.0.0", 15006));
-  UniqueFd inbound = listenIn6(pod.netns(), ep("::", 15006));
-  UniqueFd app = listenIn6(pod.netns(), ep("::", 8080));
+  UniqueFd inbound = listenIn(pod.netns(), ep("::", 15006));
+  UniqueFd app = listenIn(pod.netns(), ep("::", 8080));
   CaptureTarget target = lab.target(inbound4);
   const auto v6 = asio::ip::make_address_v6("fd00:250::1").to_bytes();
   target.addresses.emplace_back(reinterpret_cast<const char*>(v6.data()), v6.size());
