@@ -177,18 +177,6 @@ absl::Status checkNotForeign(int cgroup_fd, const CgroupHook& hook, uint32_t our
   return absl::OkStatus();
 }
 
-ambit_ip toAbiIp(const std::string& bytes) {
-  ambit_ip ip{};
-  if (bytes.size() == 4) {
-    ip.addr[10] = 0xff;
-    ip.addr[11] = 0xff;
-    std::memcpy(&ip.addr[12], bytes.data(), 4);
-  } else if (bytes.size() == 16) {
-    std::memcpy(ip.addr, bytes.data(), 16);
-  }
-  return ip;
-}
-
 std::string ipText(const ambit_ip& ip) {
   static constexpr uint8_t kV4Prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   char text[64];
@@ -237,6 +225,18 @@ absl::Status detachPinned(const std::string& path) {
 }
 
 }  // namespace
+
+ambit_ip abiAddress(const std::string& bytes) {
+  ambit_ip ip{};
+  if (bytes.size() == 4) {
+    ip.addr[10] = 0xff;
+    ip.addr[11] = 0xff;
+    std::memcpy(&ip.addr[12], bytes.data(), 4);
+  } else if (bytes.size() == 16) {
+    std::memcpy(ip.addr, bytes.data(), 16);
+  }
+  return ip;
+}
 
 std::string cgroup2Root() {
   std::ifstream mounts("/proc/self/mounts");
@@ -453,7 +453,7 @@ absl::Status BpfCapture::enroll(const BpfPod& pod) {
   // Listeners and addresses first, the netns entry (which turns on outbound capture) next, the
   // sk_lookup link (which turns on inbound capture) last.
   for (const std::string& address : pod.addresses) {
-    const ambit_ip key = toAbiIp(address);
+    const ambit_ip key = abiAddress(address);
     const int fd = address.size() == 4 ? pod.inbound_v4_fd : pod.inbound_v6_fd;
     if (fd < 0) {
       return fail(absl::FailedPreconditionError(

@@ -100,6 +100,9 @@ class BpfCapture {
 // hybrid one; empty when it is not mounted.
 std::string cgroup2Root();
 
+// An address (4 or 16 raw bytes) as the BPF maps hold it: 16 bytes, IPv4 as ::ffff:a.b.c.d.
+ambit_ip abiAddress(const std::string& bytes);
+
 // The cookie of a network namespace (SO_NETNS_COOKIE of a socket made in it).
 absl::StatusOr<uint64_t> netnsCookie(const Netns& netns);
 

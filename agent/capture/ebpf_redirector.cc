@@ -1,7 +1,5 @@
 #include "agent/capture/ebpf_redirector.h"
 
-#include <cstring>
-
 #include <absl/strings/str_cat.h>
 
 #include "agent/capture/bpf_reasons.h"
@@ -28,12 +26,10 @@ absl::StatusOr<BpfPod> EbpfRedirector::bpfPod(const Netns& netns, const CaptureC
   for (const std::string& address : target.addresses) {
     if (address.size() == 4 && (pod.config.flags & AMBIT_NETNS_HAS_IP4) == 0) {
       pod.config.flags |= AMBIT_NETNS_HAS_IP4;
-      pod.config.ip4.addr[10] = 0xff;
-      pod.config.ip4.addr[11] = 0xff;
-      std::memcpy(&pod.config.ip4.addr[12], address.data(), 4);
+      pod.config.ip4 = abiAddress(address);
     } else if (address.size() == 16 && (pod.config.flags & AMBIT_NETNS_HAS_IP6) == 0) {
       pod.config.flags |= AMBIT_NETNS_HAS_IP6;
-      std::memcpy(pod.config.ip6.addr, address.data(), 16);
+      pod.config.ip6 = abiAddress(address);
     } else {
       continue;  // one address per family: the first the pod reported
     }

@@ -38,17 +38,6 @@ asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, PerWor
     report.refused("no_route", why);
     co_return;
   }
-  if (original->address().is_loopback() ||
-      (original->address().is_v6() && original->address().to_v6().is_v4_mapped() &&
-       original->address().to_v6().to_v4().is_loopback())) {
-    // Capture never sends loopback here: this is a direct connection to the listener, or one
-    // whose original destination was lost. Relaying it would loop back into the agent.
-    const std::string why = absl::StrCat("not a captured connection (original destination ",
-                                         str(*original), " is loopback)");
-    refuse(downstream, Direction::kOutbound, ConnectionResult::kNoRoute, why);
-    report.refused("no_route", why);
-    co_return;
-  }
   const std::shared_ptr<const Snapshot> snapshot = store_.current();
   report.record.source_address = str(source);
   report.record.destination_address = str(*original);

@@ -82,6 +82,14 @@ absl::StatusOr<asio::ip::address> fromIpBytes(const IpBytes& bytes) {
 absl::StatusOr<OutboundTarget> decideOutbound(const Snapshot& snapshot,
                                               const tcp::endpoint& original_destination,
                                               EndpointPicker& picker) {
+  const boost::asio::ip::address& address = original_destination.address();
+  if (address.is_loopback() || (address.is_v6() && address.to_v6().is_v4_mapped() &&
+                                address.to_v6().to_v4().is_loopback())) {
+    // Capture never sends loopback to the agent: this is a direct connection to its listener, or
+    // one whose original destination was lost. Passing it through would loop into the agent.
+    return absl::NotFoundError(absl::StrCat("not a captured connection (original destination ",
+                                            endpointText(original_destination), " is loopback)"));
+  }
   if (snapshot.version() == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("no config yet: refusing connection to ", endpointText(original_destination)));

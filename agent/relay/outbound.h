@@ -49,8 +49,10 @@ class EndpointPicker {
 //     the endpoint's first address.
 //   - a workload IP: that workload, same port.
 //   - anything else: passthrough to the original destination.
-// A snapshot with version 0 (never synced) gives FAILED_PRECONDITION "no config yet": the caller
-// must refuse the connection, never pass it through.
+// A loopback original destination is NOT_FOUND (capture never sends loopback here: a direct
+// connection to the listener, or a lost destination). A snapshot with version 0 (never synced)
+// gives FAILED_PRECONDITION "no config yet": the caller must refuse the connection, never pass it
+// through.
 absl::StatusOr<OutboundTarget> decideOutbound(
     const Snapshot& snapshot, const boost::asio::ip::tcp::endpoint& original_destination,
     EndpointPicker& picker);

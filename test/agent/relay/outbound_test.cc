@@ -166,6 +166,18 @@ TEST_CASE("an address outside the mesh passes through") {
   CHECK(mapped->kind == OutboundTarget::Kind::kWorkload);
 }
 
+TEST_CASE("a loopback original destination is refused, never passed through") {
+  auto snapshot = Snapshot::build({{"s", service()}}, 3);
+  EndpointPicker picker;
+  for (const char* ip : {"127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"}) {
+    INFO(ip);
+    auto target = decideOutbound(*snapshot, ep(ip, 15001), picker);
+    REQUIRE_FALSE(target.ok());
+    CHECK(target.status().code() == absl::StatusCode::kNotFound);
+    CHECK_THAT(std::string(target.status().message()), Catch::Contains("is loopback"));
+  }
+}
+
 TEST_CASE("before the first sync every captured connection is refused") {
   EndpointPicker picker;
   auto target = decideOutbound(*Snapshot::empty(), ep("93.184.216.34", 443), picker);
