@@ -65,8 +65,10 @@ asio::awaitable<void> PodProxy::handleOutbound(std::shared_ptr<PodProxy>, PerWor
     report.record.destination_workload = target->workload->name();
     report.record.destination_namespace = target->workload->namespace_();
   }
-  if (target->workload != nullptr &&
-      target->workload->tunnel_protocol() == istio::workload::HBONE) {
+  // A waypoint always terminates HBONE; a workload does when the snapshot says so.
+  if (target->kind == OutboundTarget::Kind::kWaypoint ||
+      (target->workload != nullptr &&
+       target->workload->tunnel_protocol() == istio::workload::HBONE)) {
     co_await tunnelOutbound(w, downstream, *target,
                             absl::StrCat(connection, " ", target->describe()), report);
     co_return;
@@ -91,10 +93,16 @@ asio::awaitable<void> PodProxy::tunnelOutbound(PerWorker& w, Socket& downstream,
     co_return;
   }
   TunnelTarget tunnel_target;
-  tunnel_target.hbone_endpoint = tcp::endpoint(target.endpoint.address(), options_.hbone_port);
   tunnel_target.identity = *identity;
-  tunnel_target.authority =
-      hbone::formatAuthority(target.endpoint.address().to_string(), target.endpoint.port());
+  if (target.kind == OutboundTarget::Kind::kWaypoint) {
+    // The waypoint learns the original destination from :authority and routes it itself.
+    tunnel_target.hbone_endpoint = target.endpoint;
+    tunnel_target.authority = target.authority;
+  } else {
+    tunnel_target.hbone_endpoint = tcp::endpoint(target.endpoint.address(), options_.hbone_port);
+    tunnel_target.authority =
+        hbone::formatAuthority(target.endpoint.address().to_string(), target.endpoint.port());
+  }
   boost::system::error_code ec;
   const tcp::endpoint source = downstream.remote_endpoint(ec);
   if (!ec) {
@@ -109,7 +117,8 @@ asio::awaitable<void> PodProxy::tunnelOutbound(PerWorker& w, Socket& downstream,
   report.record.source_principal = pod_.identity;
   report.record.destination_principal = identity->toString();
   report.record.destination_address = str(tunnel_target.hbone_endpoint);
-  report.record.destination_hbone_address = str(target.endpoint);
+  report.record.destination_hbone_address =
+      target.kind == OutboundTarget::Kind::kWaypoint ? target.authority : str(target.endpoint);
 
   absl::StatusOr<Tunnel> tunnel = co_await w.pool.open(tunnel_target);
   if (!tunnel.ok()) {

@@ -29,6 +29,50 @@ uint16_t targetPort(const istio::workload::Workload& workload, const std::string
   return static_cast<uint16_t>(service_port.service_port());
 }
 
+// The instance of `waypoint` to tunnel to: a hostname names the waypoint's Service (its healthy
+// endpoints, round robin), an address names the instance itself.
+absl::StatusOr<OutboundTarget> waypointTarget(const Snapshot& snapshot,
+                                              const istio::workload::GatewayAddress& waypoint,
+                                              const std::string& for_what,
+                                              const tcp::endpoint& original_destination,
+                                              EndpointPicker& picker) {
+  const uint16_t port = static_cast<uint16_t>(waypoint.hbone_mtls_port());
+  Snapshot::WorkloadPtr instance;
+  std::string name;
+  if (waypoint.has_hostname()) {
+    name = absl::StrCat(waypoint.hostname().namespace_(), "/", waypoint.hostname().hostname());
+    std::vector<const Snapshot::WorkloadPtr*> healthy;
+    for (const auto& workload : snapshot.endpointsOf(name)) {
+      if (workload->status() == istio::workload::HEALTHY && !workload->addresses().empty() &&
+          fromIpBytes(workload->addresses(0)).ok()) {
+        healthy.push_back(&workload);
+      }
+    }
+    if (!healthy.empty()) instance = *healthy[picker.next(name, healthy.size())];
+  } else if (waypoint.has_address()) {
+    absl::StatusOr<asio::ip::address> address = fromIpBytes(waypoint.address().address());
+    name = address.ok() ? address->to_string() : "(bad address)";
+    instance = snapshot.workloadByIp(waypoint.address().address());
+    if (instance != nullptr &&
+        (instance->status() != istio::workload::HEALTHY || instance->addresses().empty() ||
+         !fromIpBytes(instance->addresses(0)).ok())) {
+      instance = nullptr;
+    }
+  } else {
+    return absl::UnavailableError(absl::StrCat(for_what, " has a waypoint without an address"));
+  }
+  if (instance == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat(for_what, " uses waypoint ", name, ", which has no healthy instance"));
+  }
+  OutboundTarget target;
+  target.kind = OutboundTarget::Kind::kWaypoint;
+  target.workload = instance;
+  target.endpoint = tcp::endpoint(*fromIpBytes(instance->addresses(0)), port);
+  target.authority = endpointText(original_destination);
+  return target;
+}
+
 }  // namespace
 
 std::string OutboundTarget::describe() const {
@@ -39,6 +83,10 @@ std::string OutboundTarget::describe() const {
                           " -> workload ", workload ? workload->uid() : "?", " at ", where);
     case Kind::kWorkload:
       return absl::StrCat("workload ", workload ? workload->uid() : "?", " at ", where);
+    case Kind::kWaypoint:
+      return absl::StrCat(service ? "service " + Snapshot::serviceKey(*service) : "workload", " ",
+                          authority, " via waypoint ", workload ? workload->uid() : "?", " at ",
+                          where);
     case Kind::kPassthrough:
       break;
   }
@@ -109,6 +157,12 @@ absl::StatusOr<OutboundTarget> decideOutbound(const Snapshot& snapshot,
     if (service_port == nullptr) {
       return absl::NotFoundError(absl::StrCat("service ", key, " has no port ", port));
     }
+    if (service->has_waypoint()) {
+      absl::StatusOr<OutboundTarget> target = waypointTarget(
+          snapshot, service->waypoint(), "service " + key, original_destination, picker);
+      if (target.ok()) target->service = service;
+      return target;
+    }
     std::vector<const Snapshot::WorkloadPtr*> healthy;
     for (const auto& workload : snapshot.endpointsOf(key)) {
       if (workload->status() == istio::workload::HEALTHY && !workload->addresses().empty() &&
@@ -132,6 +186,10 @@ absl::StatusOr<OutboundTarget> decideOutbound(const Snapshot& snapshot,
   OutboundTarget target;
   target.endpoint = original_destination;
   if (Snapshot::WorkloadPtr workload = snapshot.workloadByIp(ip)) {
+    if (workload->has_waypoint()) {
+      return waypointTarget(snapshot, workload->waypoint(), "workload " + workload->uid(),
+                            original_destination, picker);
+    }
     target.kind = OutboundTarget::Kind::kWorkload;
     target.workload = workload;
   }

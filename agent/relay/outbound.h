@@ -19,12 +19,16 @@ struct OutboundTarget {
     kService,      // original destination was a Service VIP; `workload` is the chosen endpoint
     kWorkload,     // original destination was a workload's IP
     kPassthrough,  // not in the mesh: connect to the original destination as is
+    kWaypoint,     // the service or workload has a waypoint: tunnel to it, naming the original
+                   // destination in `authority`; `workload` is the waypoint's instance
   };
   Kind kind = Kind::kPassthrough;
   // Where to connect.
   boost::asio::ip::tcp::endpoint endpoint;
   Snapshot::ServicePtr service;    // kService only
-  Snapshot::WorkloadPtr workload;  // kService and kWorkload
+  Snapshot::WorkloadPtr workload;  // kService and kWorkload; the waypoint's for kWaypoint
+  // kWaypoint: CONNECT's :authority, the original destination ("<vip>:<port>" for a service).
+  std::string authority;
   // One line for logs, e.g. "service default/web.default.svc.cluster.local:80 -> workload
   // <uid> at 10.0.0.5:8080", "workload <uid> at 10.0.0.7:80", "passthrough to 1.2.3.4:443".
   std::string describe() const;
@@ -48,6 +52,11 @@ class EndpointPicker {
 //     non-zero, else the service's target_port if non-zero, else the service port; the address is
 //     the endpoint's first address.
 //   - a workload IP: that workload, same port.
+//   - a service (or a workload) bound to a waypoint (Address.waypoint): the waypoint instead, at
+//     one of its healthy instances (round robin) on the waypoint's HBONE port, with the original
+//     destination as `authority`; the waypoint applies the service's routes. A waypoint that does
+//     not resolve or has no healthy instance is UNAVAILABLE naming it: the connection is refused,
+//     never sent around the waypoint (its policies would be skipped).
 //   - anything else: passthrough to the original destination.
 // A loopback original destination is NOT_FOUND (capture never sends loopback here: a direct
 // connection to the listener, or a lost destination). A snapshot with version 0 (never synced)

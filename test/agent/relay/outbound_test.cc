@@ -196,3 +196,112 @@ TEST_CASE("IP bytes round trip") {
 
 }  // namespace
 }  // namespace ambit::agent
+
+namespace ambit::agent {
+namespace {
+
+// The waypoint "demo/waypoint" (its Service and one instance), as the control plane sends it.
+std::shared_ptr<const wl::Address> waypointService() {
+  auto out = std::make_shared<wl::Address>();
+  wl::Service& s = *out->mutable_service();
+  s.set_name("waypoint");
+  s.set_namespace_("demo");
+  s.set_hostname("waypoint.demo.svc.cluster.local");
+  s.add_addresses()->set_address(ip("10.96.0.99"));
+  s.add_ports()->set_service_port(15008);
+  return out;
+}
+
+std::shared_ptr<const wl::Address> waypointInstance(wl::WorkloadStatus status = wl::HEALTHY) {
+  auto out = std::make_shared<wl::Address>();
+  wl::Workload& w = *out->mutable_workload();
+  w.set_uid("Kubernetes//Pod/demo/waypoint-0");
+  w.set_name("waypoint-0");
+  w.set_namespace_("demo");
+  w.set_service_account("waypoint");
+  w.add_addresses(ip("10.244.1.9"));
+  w.set_status(status);
+  w.set_tunnel_protocol(wl::HBONE);
+  (*w.mutable_services())["demo/waypoint.demo.svc.cluster.local"].add_ports()->set_service_port(
+      15008);
+  return out;
+}
+
+wl::GatewayAddress byHostname() {
+  wl::GatewayAddress out;
+  out.mutable_hostname()->set_namespace_("demo");
+  out.mutable_hostname()->set_hostname("waypoint.demo.svc.cluster.local");
+  out.set_hbone_mtls_port(15008);
+  return out;
+}
+
+std::shared_ptr<const wl::Address> withWaypoint(std::shared_ptr<const wl::Address> address,
+                                                const wl::GatewayAddress& waypoint) {
+  auto out = std::make_shared<wl::Address>(*address);
+  if (out->has_service()) {
+    *out->mutable_service()->mutable_waypoint() = waypoint;
+  } else {
+    *out->mutable_workload()->mutable_waypoint() = waypoint;
+  }
+  return out;
+}
+
+TEST_CASE("a service with a waypoint goes to the waypoint's instance, naming the VIP") {
+  auto snapshot = Snapshot::build({{"s", withWaypoint(service(), byHostname())},
+                                   {"a", workload("web-a", "10.244.2.5")},
+                                   {"w", waypointService()},
+                                   {"wi", waypointInstance()}},
+                                  4);
+  EndpointPicker picker;
+  auto target = decideOutbound(*snapshot, ep("10.96.0.10", 80), picker);
+  REQUIRE(target.ok());
+  CHECK(target->kind == OutboundTarget::Kind::kWaypoint);
+  CHECK(target->endpoint == ep("10.244.1.9", 15008));
+  CHECK(target->authority == "10.96.0.10:80");
+  REQUIRE(target->workload != nullptr);
+  CHECK(target->workload->name() == "waypoint-0");
+  REQUIRE(target->service != nullptr);
+  CHECK(target->service->name() == "web");
+  CHECK(target->describe() ==
+        "service demo/web.demo.svc.cluster.local 10.96.0.10:80 via waypoint "
+        "Kubernetes//Pod/demo/waypoint-0 at 10.244.1.9:15008");
+  // A port the service does not have is still refused before the waypoint is considered.
+  CHECK(absl::IsNotFound(decideOutbound(*snapshot, ep("10.96.0.10", 81), picker).status()));
+}
+
+TEST_CASE("a service whose waypoint has no healthy instance is refused, never sent around it") {
+  auto snapshot = Snapshot::build({{"s", withWaypoint(service(), byHostname())},
+                                   {"a", workload("web-a", "10.244.2.5")},
+                                   {"w", waypointService()},
+                                   {"wi", waypointInstance(wl::UNHEALTHY)}},
+                                  4);
+  EndpointPicker picker;
+  auto target = decideOutbound(*snapshot, ep("10.96.0.10", 80), picker);
+  REQUIRE(absl::IsUnavailable(target.status()));
+  CHECK(target.status().message() ==
+        "service demo/web.demo.svc.cluster.local uses waypoint "
+        "demo/waypoint.demo.svc.cluster.local, which has no healthy instance");
+}
+
+TEST_CASE("a workload with a waypoint address goes to that instance, naming the workload") {
+  wl::GatewayAddress by_address;
+  by_address.mutable_address()->set_address(ip("10.244.1.9"));
+  by_address.set_hbone_mtls_port(15008);
+  auto snapshot = Snapshot::build({{"a", withWaypoint(workload("web-a", "10.244.2.5"), by_address)},
+                                   {"wi", waypointInstance()}},
+                                  4);
+  EndpointPicker picker;
+  auto target = decideOutbound(*snapshot, ep("10.244.2.5", 8080), picker);
+  REQUIRE(target.ok());
+  CHECK(target->kind == OutboundTarget::Kind::kWaypoint);
+  CHECK(target->endpoint == ep("10.244.1.9", 15008));
+  CHECK(target->authority == "10.244.2.5:8080");
+  CHECK(target->service == nullptr);
+  // An address that names no known workload is refused.
+  by_address.mutable_address()->set_address(ip("10.244.1.10"));
+  snapshot = Snapshot::build({{"a", withWaypoint(workload("web-a", "10.244.2.5"), by_address)}}, 5);
+  CHECK(absl::IsUnavailable(decideOutbound(*snapshot, ep("10.244.2.5", 8080), picker).status()));
+}
+
+}  // namespace
+}  // namespace ambit::agent
