@@ -13,6 +13,7 @@ namespace {
 
 std::string textOf(const google::protobuf::Message& message) {
   google::protobuf::TextFormat::Printer printer;
+  printer.SetExpandAny(true);  // extensions show their content (e.g. the labels), not bytes
   std::string out;
   printer.PrintToString(message, &out);  // map entries come out sorted by key
   return out;

@@ -6,6 +6,7 @@
 #include "control/translate/ports.h"
 #include "control/translate/service_builder.h"
 #include "control/translate/workload_meta.h"
+#include "core/xds/workload_labels.h"
 
 namespace ambit::control::translate {
 namespace {
@@ -97,6 +98,8 @@ std::optional<wl::Workload> buildWorkload(const config::Object& object,
   CanonicalService canonical = canonicalService(meta.labels(), out.workload_name());
   out.set_canonical_name(canonical.name);
   out.set_canonical_revision(canonical.revision);
+  // Waypoints select DestinationRule subsets by these.
+  xds::setWorkloadLabels({meta.labels().begin(), meta.labels().end()}, out);
 
   // Captured by the node agent: enrolled by labels (what Istio's CNI decides and records in the
   // ambient.istio.io/redirection annotation); a waypoint terminates HBONE itself.
