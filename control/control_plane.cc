@@ -124,6 +124,13 @@ struct ControlPlane::Impl {
   }
 };
 
+absl::Status ControlPlane::reloadTokens() {
+  AMBIT_RETURN_IF_ERROR(impl_->authenticator->reload());
+  impl_->log->info("tokens reloaded from {}: {} callers", impl_->options.tokens_file,
+                   impl_->authenticator->tokenCount());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::create(ControlPlaneOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);

@@ -34,6 +34,9 @@ class ControlPlane {
   // Loads the configuration, starts serving; returns once everything listens.
   absl::Status start();
   void stop();
+  // Reads the --tokens file again (on SIGHUP), so callers can be added without a restart. On
+  // error the tokens in force stay and the error is returned.
+  absl::Status reloadTokens();
 
   int grpcPort() const;
   int plaintextPort() const;

@@ -22,7 +22,8 @@ Options:
   --config-dir DIR               Kubernetes and Istio YAML, watched with inotify (required)
   --state-dir DIR                where the CA root is created on first start and kept (required)
   --tokens FILE                  bearer tokens of node agents and waypoints (required); lines of
-                                 "<token> node <node-name>" or "<token> waypoint <spiffe-id>"
+                                 "<token> node <node-name>" or "<token> waypoint <spiffe-id>";
+                                 read again on SIGHUP
   --cacerts DIR                  use a plug-in CA (Istio's cacerts layout) instead of the root
   --grpc-address HOST:PORT       ADS and CA over TLS (default 0.0.0.0:15012)
   --plaintext-grpc-address H:P   also serve without TLS; for tests only (default: off)
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto log = ambit::log::get("control");
@@ -76,7 +78,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   int signal = 0;
-  sigwait(&signals, &signal);
+  for (;;) {
+    sigwait(&signals, &signal);
+    if (signal != SIGHUP) break;
+    if (auto status = (*plane)->reloadTokens(); !status.ok()) {
+      log->error("SIGHUP: tokens not reloaded: {}", std::string(status.message()));
+    }
+  }
   log->info("signal {}: shutting down", signal);
   (*plane)->stop();
   return 0;

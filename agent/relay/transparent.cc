@@ -19,8 +19,11 @@ absl::Status setOption(int fd, int level, int name, int value, const char* what)
 
 absl::StatusOr<UniqueFd> markedSocket(const Netns& netns, int domain, uint32_t mark) {
   AMBIT_ASSIGN_OR_RETURN(UniqueFd fd, socketIn(netns, domain, SOCK_STREAM, IPPROTO_TCP));
-  AMBIT_RETURN_IF_ERROR(
-      setOption(fd.get(), SOL_SOCKET, SO_MARK, static_cast<int>(mark), "SO_MARK"));
+  // Mark 0 is no mark: a process without CAP_NET_ADMIN (a waypoint) may not set one.
+  if (mark != 0) {
+    AMBIT_RETURN_IF_ERROR(
+        setOption(fd.get(), SOL_SOCKET, SO_MARK, static_cast<int>(mark), "SO_MARK"));
+  }
   return fd;
 }
 

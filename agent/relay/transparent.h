@@ -27,7 +27,7 @@ absl::StatusOr<UniqueFd> inboundUpstreamSocket(const Netns& netns,
                                                uint32_t mark);
 
 // For a pod's outbound connections to their upstream: a TCP socket in `netns` (family `domain`,
-// AF_INET or AF_INET6) with SO_MARK=`mark`, so it is not redirected back to the agent.
+// AF_INET or AF_INET6) with SO_MARK=`mark` (none for 0), so it is not redirected back to the agent.
 absl::StatusOr<UniqueFd> outboundUpstreamSocket(const Netns& netns, uint32_t mark,
                                                 int domain = AF_INET);
 
