@@ -1,5 +1,6 @@
 #include "agent/tunnel/hbone_connection.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <absl/strings/str_cat.h>
@@ -63,6 +64,8 @@ struct HboneConnection::Bridge {
   const int32_t id;
   tcp::socket* socket = nullptr;
   std::vector<uint8_t> backlog;
+  size_t backlog_read = 0;  // a channel's read position in `backlog`
+  bool channel = false;     // read and written with readSome() and writeAll()
   std::vector<uint8_t> writing;
   bool peer_ended = false;  // END_STREAM from the peer
   bool closed = false;      // the stream is gone (see error_code) or the connection is
@@ -161,7 +164,7 @@ void HboneConnection::onClose(int32_t stream, uint32_t error_code) {
   }
   bridge.socket_wake.cancel();
   bridge.tunnel_wake.cancel();
-  if (bridge.running == 0 && bridge.socket == nullptr) bridges_.erase(it);
+  if (bridge.running == 0 && bridge.socket == nullptr && !bridge.channel) bridges_.erase(it);
 }
 
 void HboneConnection::onWritable(int32_t stream) {
@@ -295,6 +298,94 @@ asio::awaitable<TunnelResult> HboneConnection::bridge(int32_t stream, tcp::socke
   co_return result;
 }
 
+void HboneConnection::attachChannel(int32_t stream) { bridgeFor(stream).channel = true; }
+
+absl::Status HboneConnection::channelError(const Bridge& bridge) const {
+  if (bridge.connection_lost) {
+    return absl::UnavailableError(absl::StrCat(label_, ": tunnel connection lost"));
+  }
+  return absl::AbortedError(absl::StrCat(label_, ": stream ", bridge.id, " reset (HTTP/2 error ",
+                                         bridge.error_code, ")"));
+}
+
+asio::awaitable<absl::StatusOr<size_t>> HboneConnection::readSome(int32_t stream,
+                                                                  std::span<uint8_t> out) {
+  auto self = shared_from_this();
+  Bridge& bridge = bridgeFor(stream);
+  for (;;) {
+    const size_t available = bridge.backlog.size() - bridge.backlog_read;
+    if (available > 0) {
+      const size_t n = std::min(available, out.size());
+      std::copy_n(bridge.backlog.begin() + static_cast<std::ptrdiff_t>(bridge.backlog_read), n,
+                  out.begin());
+      bridge.backlog_read += n;
+      if (bridge.backlog_read == bridge.backlog.size()) {
+        bridge.backlog.clear();
+        bridge.backlog_read = 0;
+      }
+      bridge.result.to_socket += n;
+      if (!bridge.closed) {
+        (void)session_->consumed(stream, n);
+        flush();  // the window update
+      }
+      co_return n;
+    }
+    if (bridge.closed && (bridge.error_code != hbone::kNoError || bridge.connection_lost)) {
+      co_return channelError(bridge);
+    }
+    if (bridge.peer_ended || bridge.closed) co_return size_t{0};
+    co_await waitFor(bridge.socket_wake);
+  }
+}
+
+asio::awaitable<absl::Status> HboneConnection::writeAll(int32_t stream,
+                                                        std::span<const uint8_t> bytes) {
+  auto self = shared_from_this();
+  Bridge& bridge = bridgeFor(stream);
+  while (!bytes.empty()) {
+    if (bridge.closed) co_return channelError(bridge);
+    absl::StatusOr<size_t> taken = session_->send(stream, bytes);
+    if (!taken.ok()) co_return taken.status();
+    last_active_ = Clock::now();
+    bridge.result.from_socket += *taken;
+    bytes = bytes.subspan(*taken);
+    flush();
+    if (!bytes.empty()) {
+      bridge.tunnel_writable = false;
+      while (!bridge.tunnel_writable && !bridge.closed) {
+        co_await waitFor(bridge.tunnel_wake);
+      }
+    }
+  }
+  co_return absl::OkStatus();
+}
+
+void HboneConnection::endChannel(int32_t stream) {
+  (void)session_->endStream(stream);
+  flush();
+}
+
+void HboneConnection::abortChannel(int32_t stream, uint32_t error_code) {
+  Bridge& bridge = bridgeFor(stream);
+  if (bridge.closed) return;
+  (void)session_->reset(stream, error_code);
+  flush();
+  bridge.closed = true;
+  bridge.error_code = error_code;
+  bridge.socket_wake.cancel();
+  bridge.tunnel_wake.cancel();
+}
+
+void HboneConnection::releaseChannel(int32_t stream, uint32_t error_code) {
+  auto it = bridges_.find(stream);
+  if (it != bridges_.end() && !it->second->closed) {
+    (void)session_->reset(stream, error_code);
+    flush();
+  }
+  it = bridges_.find(stream);  // reset() may have closed it, which keeps channels
+  if (it != bridges_.end()) bridges_.erase(it);
+}
+
 asio::awaitable<void> HboneConnection::readLoop(
     std::shared_ptr<HboneConnection> /*keeps this alive*/) {
   std::vector<uint8_t> buffer(kTlsReadSize);
@@ -371,7 +462,8 @@ void HboneConnection::close() {
 void HboneConnection::finish() {
   // Streams never bridged hold no coroutine; bridged ones erase themselves.
   for (auto it = bridges_.begin(); it != bridges_.end();) {
-    it = it->second->socket == nullptr && it->second->running == 0 ? bridges_.erase(it) : ++it;
+    const Bridge& b = *it->second;
+    it = b.socket == nullptr && b.running == 0 && !b.channel ? bridges_.erase(it) : ++it;
   }
   if (on_closed_) {
     auto done = std::move(on_closed_);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -24,6 +25,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/hbone/hbone_session.h"
+#include "core/status.h"
 
 namespace ambit::agent {
 
@@ -68,6 +70,25 @@ class HboneConnection : public std::enable_shared_from_this<HboneConnection> {
   // after a 200 response). The socket is closed when this returns.
   boost::asio::awaitable<TunnelResult> bridge(int32_t stream, boost::asio::ip::tcp::socket& socket);
 
+  // Stream I/O without a socket, for a proxy that reads and writes a tunnel's bytes itself (the
+  // waypoint's HTTP codecs), under the same flow control as bridge(). attachChannel() must be
+  // called as soon as the stream is usable for data (server: right after respond(200); client:
+  // when the 2xx arrives), before any other coroutine runs, and releaseChannel() when done: until
+  // then the stream's state is kept even after it closes.
+  void attachChannel(int32_t stream);
+  // Up to out.size() bytes from the peer; 0 once the peer ended the stream and every byte was
+  // read. An error when the stream was reset (ABORTED) or the connection lost (UNAVAILABLE).
+  boost::asio::awaitable<absl::StatusOr<size_t>> readSome(int32_t stream, std::span<uint8_t> out);
+  // Sends all of `bytes`, waiting for the peer's window as needed.
+  boost::asio::awaitable<absl::Status> writeAll(int32_t stream, std::span<const uint8_t> bytes);
+  // Half-closes the stream (END_STREAM after the bytes written).
+  void endChannel(int32_t stream);
+  // Resets the stream now (a timeout): a readSome() or writeAll() waiting on it returns ABORTED.
+  // The stream's state stays until releaseChannel().
+  void abortChannel(int32_t stream, uint32_t error_code = hbone::kCancel);
+  // Done with the stream: reset with `error_code` if it is still open, then forget it.
+  void releaseChannel(int32_t stream, uint32_t error_code = hbone::kCancel);
+
   // Graceful drain: GOAWAY, so streams in flight finish and the peer opens no new one.
   void drain();
   // Closes at once: every bridge ends with kConnectionLost.
@@ -87,6 +108,7 @@ class HboneConnection : public std::enable_shared_from_this<HboneConnection> {
   boost::asio::awaitable<void> readLoop(std::shared_ptr<HboneConnection> self);
   boost::asio::awaitable<void> writeLoop(std::shared_ptr<HboneConnection> self);
   boost::asio::awaitable<void> socketWriter(Bridge& bridge);
+  absl::Status channelError(const Bridge& bridge) const;
   void onData(int32_t stream, std::span<const uint8_t> bytes);
   void onEndOfStream(int32_t stream);
   void onClose(int32_t stream, uint32_t error_code);
