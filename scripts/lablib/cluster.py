@@ -8,7 +8,7 @@ import time
 
 import yaml
 
-from . import kubelet, manifests, network, procs, proxy
+from . import kubelet, manifests, network, procs, proxy, waypoints
 from .base import (BPF_PINS, CAPTURE_LOCKS, CAPTURE_MODES, CONFIG_DIR, CONTROL_DEBUG_PORT,
                    CONTROL_GRPC, CONTROL_STATE, FABRIC_IP,
                    FABRIC_NS, AGENT_READY_PORT, LOGS, NODES_DIR, RUN,
@@ -353,6 +353,8 @@ def apply(state, target):
             except LabError as e:
                 errors.append(f"{d.where()}: {d.display()}: {e}")
         settle(state, new_pods)
+        waypoints.wait_ready([p for p in new_pods
+                              if str(p.get("owner", "")).startswith("gateway/")])
     finally:
         save_state(state)
     return errors
@@ -388,6 +390,12 @@ def apply_one(state, d, new_pods):
             spec["clusterIPs"] = [vip]
     if d.group == "apps" and d.kind == "Deployment":
         scale_deployment(state, d, new_pods)
+    if waypoints.is_waypoint(obj):
+        if state.get("no_agents"):
+            raise LabError("waypoints need node agents (the lab is up with --no-agents)")
+        store_object(state, obj)
+        waypoints.deploy(state, obj, store_object, proxy.allocate_vip, new_pods)
+        return "unchanged" if old == obj else ("configured" if old else "created")
     if old == obj:
         return "unchanged"
     store_object(state, obj)
@@ -468,6 +476,8 @@ def delete_one(state, d):
         for p in list(state["pods"].values()):
             if p["namespace"] == d.namespace and p.get("owner") == d.name:
                 delete_pod(state, p)
+    if waypoints.is_waypoint(obj):
+        waypoints.undeploy(state, obj, delete_pod, remove_config)
     if d.group == "" and d.kind == "Namespace":
         for p in list(state["pods"].values()):
             if p["namespace"] == d.name:

@@ -1,0 +1,136 @@
+#include "waypoint/config/config_store.h"
+
+#include <absl/strings/str_cat.h>
+
+#include "agent/relay/outbound.h"
+#include "core/log.h"
+#include "core/xds/workload_labels.h"
+
+namespace ambit::waypoint {
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() { return log::get("waypoint"); }
+
+}  // namespace
+
+const std::map<std::string, std::string>& WaypointSnapshot::labelsOf(const std::string& uid) const {
+  static const std::map<std::string, std::string> kNone;
+  auto it = labels_by_uid.find(uid);
+  return it != labels_by_uid.end() ? it->second : kNone;
+}
+
+absl::StatusOr<ServedDestination> servedDestination(const WaypointSnapshot& snapshot,
+                                                    const std::string& address, uint16_t port) {
+  if (snapshot.version == 0 || snapshot.routes == nullptr) {
+    return absl::FailedPreconditionError("no config yet");
+  }
+  boost::system::error_code ec;
+  const boost::asio::ip::address ip = boost::asio::ip::make_address(address, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" is not an address"));
+  const agent::IpBytes bytes = agent::toIpBytes(ip);
+  ServedDestination out;
+  out.address = address;
+  out.port = port;
+  if (agent::Snapshot::ServicePtr service = snapshot.mesh->serviceByVip(bytes)) {
+    const std::string key = agent::Snapshot::serviceKey(*service);
+    if (snapshot.routes->findService(service->hostname()) == nullptr) {
+      return absl::NotFoundError(absl::StrCat("service ", key, " does not use this waypoint"));
+    }
+    bool has_port = false;
+    for (const auto& p : service->ports()) has_port = has_port || p.service_port() == port;
+    if (!has_port) return absl::NotFoundError(absl::StrCat("service ", key, " has no port ", port));
+    out.service = service;
+    out.host = service->hostname();
+    return out;
+  }
+  return absl::NotFoundError(absl::StrCat(address,
+                                          " is not the address of a service that uses "
+                                          "this waypoint"));
+}
+
+ConfigStore::ConfigStore(std::string gateway_namespace, std::string name, std::string domain_suffix)
+    : namespace_(std::move(gateway_namespace)),
+      name_(std::move(name)),
+      domain_suffix_(std::move(domain_suffix)) {}
+
+bool ConfigStore::isThisWaypoint(const istio::workload::GatewayAddress& waypoint,
+                                 const agent::Snapshot& mesh) const {
+  if (waypoint.has_hostname()) {
+    return waypoint.hostname().namespace_() == namespace_ &&
+           waypoint.hostname().hostname() ==
+               absl::StrCat(name_, ".", namespace_, ".svc.", domain_suffix_);
+  }
+  if (waypoint.has_address()) {
+    agent::Snapshot::WorkloadPtr instance = mesh.workloadByIp(waypoint.address().address());
+    return instance != nullptr && instance->namespace_() == namespace_ &&
+           instance->service_account() == name_;
+  }
+  return false;
+}
+
+void ConfigStore::replaceAddresses(const agent::Snapshot::Addresses& addresses) {
+  std::lock_guard lock(mu_);
+  addresses_ = addresses;
+  have_addresses_ = true;
+  rebuildLocked();
+}
+
+void ConfigStore::replaceVirtualServices(std::vector<VirtualServiceEntry> entries) {
+  std::lock_guard lock(mu_);
+  virtual_services_ = std::move(entries);
+  rebuildLocked();
+}
+
+void ConfigStore::replaceDestinationRules(std::vector<DestinationRuleEntry> entries) {
+  std::lock_guard lock(mu_);
+  destination_rules_ = std::move(entries);
+  rebuildLocked();
+}
+
+void ConfigStore::rebuildLocked() {
+  auto next = std::make_shared<WaypointSnapshot>();
+  if (!have_addresses_) {
+    current_.publish(std::move(next));
+    return;
+  }
+  next->version = ++version_;
+  next->mesh = agent::Snapshot::build(addresses_, next->version);
+  RouteConfigInput input;
+  input.domain_suffix = domain_suffix_;
+  input.virtual_services = virtual_services_;
+  input.destination_rules = destination_rules_;
+  for (const auto& [uid, workload] : next->mesh->workloads()) {
+    std::map<std::string, std::string> labels = xds::workloadLabels(*workload);
+    if (!labels.empty()) next->labels_by_uid.emplace(uid, std::move(labels));
+  }
+  for (const auto& [key, service] : next->mesh->services()) {
+    next->services_by_host[service->hostname()] = service;
+    if (!service->has_waypoint() || !isThisWaypoint(service->waypoint(), *next->mesh)) continue;
+    ServiceInfo info;
+    info.namespace_ = service->namespace_();
+    info.hostname = service->hostname();
+    for (const auto& vip : service->addresses()) {
+      absl::StatusOr<boost::asio::ip::address> ip = agent::fromIpBytes(vip.address());
+      if (ip.ok()) info.vips.push_back(ip->to_string());
+    }
+    for (const auto& port : service->ports()) {
+      info.ports.push_back(static_cast<uint16_t>(port.service_port()));
+    }
+    input.services.push_back(std::move(info));
+  }
+  absl::StatusOr<std::shared_ptr<const RouteConfig>> routes = RouteConfig::build(std::move(input));
+  if (!routes.ok()) {
+    // Keep serving the last good routes with the new addresses rather than nothing.
+    logger()->warn("routing config not rebuilt: {}", std::string(routes.status().message()));
+    next->routes = current_.get()->routes;
+  } else {
+    next->routes = std::move(*routes);
+    for (const std::string& note : next->routes->notes()) logger()->info("routing: {}", note);
+  }
+  logger()->info("config version {}: {} services served, {} VirtualServices, {} DestinationRules",
+                 next->version, next->routes ? next->routes->services().size() : 0,
+                 virtual_services_.size(), destination_rules_.size());
+  current_.publish(std::move(next));
+}
+
+}  // namespace ambit::waypoint

@@ -1,0 +1,91 @@
+#include "waypoint/proxy/endpoints.h"
+
+#include <vector>
+
+#include <absl/strings/str_cat.h>
+
+namespace ambit::waypoint {
+namespace {
+
+// The workload's port for `service_port` of the service `key`: its own target port, else the
+// service's, else the service port itself (as the node agent does).
+uint16_t targetPort(const istio::workload::Workload& workload, const std::string& key,
+                    const istio::workload::Port& service_port) {
+  auto it = workload.services().find(key);
+  if (it != workload.services().end()) {
+    for (const auto& port : it->second.ports()) {
+      if (port.service_port() == service_port.service_port() && port.target_port() != 0) {
+        return static_cast<uint16_t>(port.target_port());
+      }
+    }
+  }
+  if (service_port.target_port() != 0) return static_cast<uint16_t>(service_port.target_port());
+  return static_cast<uint16_t>(service_port.service_port());
+}
+
+}  // namespace
+
+Balance balanceOf(const networking::LoadBalancerSettings* settings) {
+  if (settings != nullptr && settings->has_simple() &&
+      settings->simple() == networking::LoadBalancerSettings::RANDOM) {
+    return Balance::kRandom;
+  }
+  return Balance::kRoundRobin;
+}
+
+absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot,
+                                                const RouteTarget& target, uint16_t request_port,
+                                                const std::set<std::string>& exclude,
+                                                Balance balance, uint32_t random,
+                                                agent::EndpointPicker& picker) {
+  auto found = snapshot.services_by_host.find(target.host);
+  if (found == snapshot.services_by_host.end()) {
+    return absl::NotFoundError(absl::StrCat("no service ", target.host, " in the mesh"));
+  }
+  const agent::Snapshot::ServicePtr& service = found->second;
+  const uint16_t port = target.port != 0 ? target.port : request_port;
+  const istio::workload::Port* service_port = nullptr;
+  for (const auto& p : service->ports()) {
+    if (p.service_port() == port) service_port = &p;
+  }
+  if (service_port == nullptr) {
+    return absl::NotFoundError(absl::StrCat("service ", target.host, " has no port ", port));
+  }
+  const std::string key = agent::Snapshot::serviceKey(*service);
+  std::vector<const agent::Snapshot::WorkloadPtr*> eligible;
+  std::vector<const agent::Snapshot::WorkloadPtr*> tried;
+  for (const auto& workload : snapshot.mesh->endpointsOf(key)) {
+    if (workload->status() != istio::workload::HEALTHY || workload->addresses().empty() ||
+        !agent::fromIpBytes(workload->addresses(0)).ok()) {
+      continue;
+    }
+    if (!target.subset.empty() &&
+        (snapshot.routes == nullptr || !subsetSelects(*snapshot.routes, target.host, target.subset,
+                                                      snapshot.labelsOf(workload->uid())))) {
+      continue;
+    }
+    (exclude.count(workload->uid()) > 0 ? tried : eligible).push_back(&workload);
+  }
+  if (eligible.empty()) eligible = std::move(tried);  // retry the same endpoint over none
+  if (eligible.empty()) {
+    return absl::UnavailableError(
+        absl::StrCat("no healthy endpoint of ", target.host,
+                     target.subset.empty() ? "" : absl::StrCat(" in subset ", target.subset)));
+  }
+  const size_t index = balance == Balance::kRandom
+                           ? static_cast<size_t>(random % eligible.size())
+                           : picker.next(absl::StrCat(key, "|", target.subset), eligible.size());
+  const agent::Snapshot::WorkloadPtr& chosen = *eligible[index];
+  UpstreamEndpoint out;
+  out.service = service;
+  out.workload = chosen;
+  out.address = boost::asio::ip::tcp::endpoint(*agent::fromIpBytes(chosen->addresses(0)),
+                                               targetPort(*chosen, key, *service_port));
+  out.subset = target.subset;
+  const std::map<std::string, std::string>& labels = snapshot.labelsOf(chosen->uid());
+  auto version = labels.find("version");
+  out.version = version != labels.end() ? version->second : chosen->canonical_revision();
+  return out;
+}
+
+}  // namespace ambit::waypoint

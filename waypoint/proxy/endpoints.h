@@ -1,0 +1,45 @@
+// Which endpoint a routed request goes to: a pure function of the snapshot, the route's target
+// and the load balancer's state, so that it is tested by tables.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "agent/relay/outbound.h"
+#include "core/status.h"
+#include "waypoint/config/config_store.h"
+
+namespace ambit::waypoint {
+
+struct UpstreamEndpoint {
+  agent::Snapshot::ServicePtr service;
+  agent::Snapshot::WorkloadPtr workload;
+  boost::asio::ip::tcp::endpoint address;  // the workload's address and target port
+  std::string subset;
+  std::string version;  // the workload's "version" label, for destination_version
+};
+
+// The load balancer's choice among eligible endpoints: ROUND_ROBIN (the default, also for
+// LEAST_REQUEST and LEAST_CONN until per-endpoint load is tracked) or RANDOM by `random`.
+enum class Balance { kRoundRobin, kRandom };
+
+// The endpoint for `target` (host, subset, port; port 0 means `request_port`): a HEALTHY workload
+// of the host's service with an address, in the subset (its DestinationRule labels), not in
+// `exclude` (workload uids already tried by this request, when another remains). Errors:
+// NOT_FOUND when the host is no service of the mesh or has no such port; UNAVAILABLE when no
+// endpoint is eligible (Envoy's "no healthy upstream", flag UH).
+absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot,
+                                                const RouteTarget& target, uint16_t request_port,
+                                                const std::set<std::string>& exclude,
+                                                Balance balance, uint32_t random,
+                                                agent::EndpointPicker& picker);
+
+// The balance a DestinationRule's loadBalancer asks for (nullptr: the default).
+Balance balanceOf(const networking::LoadBalancerSettings* settings);
+
+}  // namespace ambit::waypoint

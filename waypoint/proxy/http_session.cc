@@ -1,0 +1,358 @@
+#include "waypoint/proxy/http_session.h"
+
+#include <chrono>
+#include <set>
+#include <vector>
+
+#include <absl/strings/ascii.h>
+#include <absl/strings/str_cat.h>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.h"
+#include "core/tls/spiffe_id.h"
+#include "waypoint/http/http1_codec.h"
+#include "waypoint/proxy/endpoints.h"
+#include "waypoint/proxy/retry.h"
+#include "waypoint/proxy/upstream_call.h"
+#include "waypoint/route/route_decision.h"
+
+namespace ambit::waypoint {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kReadSize = 16 * 1024;
+// Without a route timeout a request may wait this long for its response (Envoy's stream idle
+// timeout), so a stuck endpoint cannot hold a client forever.
+constexpr std::chrono::minutes kNoRouteTimeout{5};
+
+std::shared_ptr<spdlog::logger> logger() { return log::get("waypoint"); }
+std::shared_ptr<spdlog::logger> accessLog() { return log::get("access"); }
+
+void applyHeaderOps(HttpHeaders& headers, const std::vector<HeaderOp>& ops) {
+  for (const HeaderOp& op : ops) {
+    switch (op.kind) {
+      case HeaderOp::Kind::kRemove:
+        headers.remove(op.name);
+        break;
+      case HeaderOp::Kind::kSet:
+        headers.set(op.name, op.value);
+        break;
+      case HeaderOp::Kind::kAdd:
+        headers.add(op.name, op.value);
+        break;
+    }
+  }
+}
+
+// The outcome of one request, for the reply, the metrics and the access log.
+struct Exchange {
+  HttpResponse response;
+  std::string flags;  // Envoy's response flags, "-" when none
+  std::string detail;
+  std::string route;     // "demo/my-service route 0", "default"
+  std::string upstream;  // "10.244.2.5:8080"
+  const UpstreamEndpoint* endpoint = nullptr;
+  std::optional<UpstreamEndpoint> chosen;
+  int attempts = 0;
+};
+
+void addFlag(std::string& flags, std::string_view flag) {
+  if (flags.empty() || flags == "-") {
+    flags = std::string(flag);
+  } else {
+    flags.append(",").append(flag);
+  }
+}
+
+void localReply(Exchange& exchange, int status, std::string_view flag, std::string detail) {
+  exchange.response = simpleResponse(status, absl::StrCat(detail, "\n"));
+  if (!flag.empty()) addFlag(exchange.flags, flag);
+  exchange.detail = std::move(detail);
+}
+
+class Session {
+ public:
+  Session(HttpSessionContext& context, std::shared_ptr<agent::HboneConnection> downstream,
+          int32_t stream, ServedDestination destination, Caller caller, const ConfigStore& config)
+      : context_(context),
+        downstream_(std::move(downstream)),
+        stream_(stream),
+        destination_(std::move(destination)),
+        caller_(std::move(caller)),
+        config_(config),
+        limits_{context.options.max_header_bytes, context.options.max_body_bytes},
+        decoder_(limits_) {}
+
+  asio::awaitable<void> run() {
+    for (;;) {
+      const bool more = co_await readRequest();
+      if (decoder_.state() == Http1DecodeState::kError) {
+        const Http1Error error = decoder_.error();
+        Exchange exchange;
+        localReply(exchange, error.status, "", error.reason);
+        HttpRequest partial = decoder_.request();
+        co_await reply(partial, exchange, Clock::now(), error.close);
+        if (error.close) break;
+        decoder_.reset();
+        continue;
+      }
+      if (decoder_.state() != Http1DecodeState::kComplete || !more) break;
+      HttpRequest request = decoder_.takeRequest();
+      const bool keep = keepAlive(request);
+      if (!co_await handle(request, keep) || !keep) break;
+    }
+    downstream_->endChannel(stream_);
+    downstream_->releaseChannel(stream_, hbone::kNoError);
+  }
+
+ private:
+  // Feeds the decoder until it holds a whole request or an error; false when the client ended the
+  // tunnel (or it failed) first.
+  asio::awaitable<bool> readRequest() {
+    for (;;) {
+      if (!pending_.empty()) {
+        const size_t used = decoder_.feed(pending_);
+        pending_.erase(0, used);
+        if (decoder_.state() != Http1DecodeState::kNeedMore) co_return true;
+        if (used > 0 && !pending_.empty()) continue;
+      }
+      absl::StatusOr<size_t> n = co_await downstream_->readSome(stream_, buffer_);
+      if (!n.ok() || *n == 0) co_return false;
+      pending_.append(reinterpret_cast<const char*>(buffer_.data()), *n);
+    }
+  }
+
+  asio::awaitable<bool> handle(HttpRequest& request, bool keep) {
+    const Clock::time_point start = Clock::now();
+    // The snapshot of this request: a config pushed meanwhile applies to the next one.
+    const std::shared_ptr<const WaypointSnapshot> snapshot = config_.current();
+    Exchange exchange;
+    exchange.flags = "-";
+    if (snapshot->routes == nullptr) {
+      localReply(exchange, 503, "NC", "no routing config yet");
+      co_return co_await reply(request, exchange, start, !keep);
+    }
+    lower_headers_.clear();
+    for (const HttpHeader& h : request.headers) {
+      lower_headers_.emplace_back(absl::AsciiStrToLower(h.name), h.value);
+    }
+    const agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot);
+    const std::map<std::string, std::string>* source_labels =
+        source != nullptr ? &snapshot->labelsOf(source->uid()) : nullptr;
+    RequestView view;
+    view.method = request.method;
+    view.scheme = "http";
+    view.authority = request.authority();
+    view.path = request.target;
+    view.headers = &lower_headers_;
+    view.port = destination_.port;
+    view.source_namespace = source != nullptr ? std::string_view(source->namespace_())
+                                              : std::string_view(caller_namespace_);
+    view.source_labels = source_labels;
+    const RouteDecision decision =
+        decideRoute(*snapshot->routes, destination_.host, view, context_.random(), false);
+    exchange.route = decision.rule != nullptr
+                         ? absl::StrCat(std::string(decision.virtual_service), " route ", decision.route_index)
+                         : "default";
+    switch (decision.kind) {
+      case RouteDecision::Kind::kNoRoute:
+        localReply(exchange, static_cast<int>(decision.status), RouteDecision::kNoRouteFlag,
+                   decision.reason);
+        break;
+      case RouteDecision::Kind::kRedirect:
+        exchange.response = simpleResponse(static_cast<int>(decision.redirect.status), "");
+        exchange.response.headers.set("location", decision.redirect.location());
+        break;
+      case RouteDecision::Kind::kDirectResponse:
+        exchange.response = simpleResponse(static_cast<int>(decision.direct_response.status),
+                                           decision.direct_response.body);
+        break;
+      case RouteDecision::Kind::kForward:
+        co_await forward(request, decision, *snapshot, exchange, start);
+        break;
+    }
+    if (decision.headers != nullptr)
+      applyHeaderOps(exchange.response.headers, decision.headers->response);
+    co_return co_await reply(request, exchange, start, !keep);
+  }
+
+  asio::awaitable<void> forward(HttpRequest& request, const RouteDecision& decision,
+                                const WaypointSnapshot& snapshot, Exchange& exchange,
+                                Clock::time_point start) {
+    const RoutePolicy& policy = *decision.policy;
+    if (policy.delay && percentHit(policy.delay->percent, context_.random())) {
+      asio::steady_timer timer(co_await asio::this_coro::executor,
+                               std::chrono::milliseconds(policy.delay->delay_ms));
+      boost::system::error_code ignored;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      addFlag(exchange.flags, "DI");
+    }
+    if (policy.abort && policy.abort->http_status != 0 &&
+        percentHit(policy.abort->percent, context_.random())) {
+      localReply(exchange, static_cast<int>(policy.abort->http_status), "FI", "fault filter abort");
+      co_return;
+    }
+    // The request as the endpoint gets it.
+    removeHopByHopHeaders(request.headers);
+    if (decision.headers != nullptr) applyHeaderOps(request.headers, decision.headers->request);
+    if (decision.path) request.target = *decision.path;
+    if (decision.authority) request.headers.set("host", *decision.authority);
+    if (!request.headers.has("host")) request.headers.set("host", destination_.host);
+    const std::string encoded = encodeRequest(request);
+
+    const Clock::time_point deadline = policy.timeout_ms
+                                           ? start + std::chrono::milliseconds(*policy.timeout_ms)
+                                           : start + kNoRouteTimeout;
+    const TrafficPolicyView traffic = snapshot.routes->trafficPolicy(
+        decision.destination.host, decision.destination.subset, destination_.port);
+    const Balance balance = balanceOf(traffic.load_balancer);
+    const uint32_t tries = 1 + policy.retries.attempts;
+    std::set<std::string> tried;
+    AttemptResult last;
+    for (uint32_t attempt = 0; attempt < tries; ++attempt) {
+      absl::StatusOr<UpstreamEndpoint> endpoint =
+          chooseEndpoint(snapshot, decision.destination, destination_.port, tried, balance,
+                         context_.random(), context_.picker);
+      if (!endpoint.ok()) {
+        const bool no_service = absl::IsNotFound(endpoint.status());
+        localReply(exchange, 503, no_service ? "NR" : "UH",
+                   std::string(endpoint.status().message()));
+        co_return;
+      }
+      tried.insert(endpoint->workload->uid());
+      exchange.chosen = *endpoint;
+      exchange.upstream =
+          absl::StrCat(endpoint->address.address().to_string(), ":", endpoint->address.port());
+      ++exchange.attempts;
+      Clock::time_point attempt_deadline = deadline;
+      if (policy.retries.per_try_timeout_ms) {
+        attempt_deadline = std::min(
+            deadline, Clock::now() + std::chrono::milliseconds(*policy.retries.per_try_timeout_ms));
+      }
+      last = co_await attemptRequest(context_.pool, tunnels_, *endpoint, encoded, request.method,
+                                     caller_.address, attempt_deadline, limits_);
+      const bool route_timeout = Clock::now() >= deadline;
+      if (route_timeout || !shouldRetry(policy.retries, last) || attempt + 1 == tries) {
+        if (route_timeout && last.outcome != AttemptResult::Outcome::kResponse) {
+          localReply(exchange, 504, "UT", "upstream request timeout");
+          co_return;
+        }
+        break;
+      }
+      logger()->debug("retrying {} {} after attempt {}: {}", request.method, request.target,
+                      attempt + 1, last.detail);
+    }
+    if (last.outcome == AttemptResult::Outcome::kResponse) {
+      exchange.response = std::move(last.response);
+      if (exchange.attempts > 1 && shouldRetry(policy.retries, last))
+        addFlag(exchange.flags, "URX");
+      co_return;
+    }
+    const FailureReply failure = failureReply(last.outcome);
+    if (exchange.attempts > 1) addFlag(exchange.flags, "URX");
+    localReply(exchange, failure.status, failure.flag, last.detail);
+  }
+
+  // The calling workload, by the address its tunnel speaks for, if it is one the mesh knows.
+  agent::Snapshot::WorkloadPtr sourceWorkload(const WaypointSnapshot& snapshot) const {
+    if (caller_.address.empty()) return nullptr;
+    boost::system::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(caller_.address, ec);
+    if (ec) return nullptr;
+    return snapshot.mesh->workloadByIp(agent::toIpBytes(address));
+  }
+
+  asio::awaitable<bool> reply(const HttpRequest& request, Exchange& exchange,
+                              Clock::time_point start, bool close) {
+    const bool head = request.method == "HEAD";
+    const std::string bytes = encodeResponse(exchange.response, head, close);
+    absl::Status written = co_await downstream_->writeAll(
+        stream_,
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    const double duration_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    record(request, exchange, duration_ms);
+    co_return written.ok();
+  }
+
+  void record(const HttpRequest& request, const Exchange& exchange, double duration_ms) {
+    const std::shared_ptr<const WaypointSnapshot> snapshot = config_.current();
+    RequestLabels labels;
+    labels.response_code = exchange.response.status;
+    labels.response_flags = exchange.flags.empty() ? "-" : exchange.flags;
+    absl::StatusOr<tls::SpiffeId> source_id = tls::SpiffeId::parse(caller_.identity);
+    if (source_id.ok()) {
+      labels.source_principal = caller_.identity;
+      labels.source_workload_namespace = source_id->ns;
+    }
+    if (agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot)) {
+      labels.source_workload =
+          source->workload_name().empty() ? source->name() : source->workload_name();
+      labels.source_workload_namespace = source->namespace_();
+      if (!source->canonical_name().empty()) labels.source_app = source->canonical_name();
+      if (!source->canonical_revision().empty())
+        labels.source_version = source->canonical_revision();
+    }
+    if (destination_.service != nullptr) {
+      labels.destination_service = destination_.service->hostname();
+      labels.destination_service_name = destination_.service->name();
+      labels.destination_service_namespace = destination_.service->namespace_();
+    }
+    if (exchange.chosen) {
+      const istio::workload::Workload& w = *exchange.chosen->workload;
+      labels.destination_workload = w.workload_name().empty() ? w.name() : w.workload_name();
+      labels.destination_workload_namespace = w.namespace_();
+      labels.destination_principal =
+          absl::StrCat("spiffe://cluster.local/ns/", w.namespace_(), "/sa/", w.service_account());
+      if (!w.canonical_name().empty()) labels.destination_app = w.canonical_name();
+      if (!exchange.chosen->version.empty()) labels.destination_version = exchange.chosen->version;
+    }
+    context_.metrics.record(labels, duration_ms, request.body.size(),
+                            exchange.response.body.size());
+    // Envoy's default access-log fields, then Ambit's route and reason.
+    accessLog()->info(
+        "\"{} {} HTTP/1.{}\" {} {} {} {} {:.0f} \"{}\" \"{}\" \"{}\" src.identity={} route={} "
+        "attempts={}{}{}",
+        request.method, request.target, request.version == 10 ? 0 : 1, exchange.response.status,
+        labels.response_flags, request.body.size(), exchange.response.body.size(), duration_ms,
+        request.headers.get("user-agent").value_or("-"), request.authority(),
+        exchange.upstream.empty() ? "-" : exchange.upstream, caller_.identity, exchange.route,
+        exchange.attempts, exchange.detail.empty() ? "" : " reason=\"",
+        exchange.detail.empty() ? "" : absl::StrCat(exchange.detail, "\""));
+  }
+
+  HttpSessionContext& context_;
+  std::shared_ptr<agent::HboneConnection> downstream_;
+  const int32_t stream_;
+  const ServedDestination destination_;
+  const Caller caller_;
+  const std::string caller_namespace_ = [this] {
+    absl::StatusOr<tls::SpiffeId> id = tls::SpiffeId::parse(caller_.identity);
+    return id.ok() ? id->ns : std::string();
+  }();
+  const ConfigStore& config_;
+  const Http1Limits limits_;
+  Http1RequestDecoder decoder_;
+  std::string pending_;
+  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kReadSize);
+  std::vector<std::pair<std::string, std::string>> lower_headers_;
+  UpstreamTunnels tunnels_;
+};
+
+}  // namespace
+
+asio::awaitable<void> serveHttp(HttpSessionContext context,
+                                std::shared_ptr<agent::HboneConnection> downstream, int32_t stream,
+                                ServedDestination destination, Caller caller,
+                                const ConfigStore& config) {
+  Session session(context, std::move(downstream), stream, std::move(destination), std::move(caller),
+                  config);
+  co_await session.run();
+}
+
+}  // namespace ambit::waypoint
