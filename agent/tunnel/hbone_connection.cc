@@ -66,6 +66,7 @@ struct HboneConnection::Bridge {
   std::vector<uint8_t> backlog;
   size_t backlog_read = 0;  // a channel's read position in `backlog`
   bool channel = false;     // read and written with readSome() and writeAll()
+  bool discard = false;     // finished: bytes from the peer are acknowledged and dropped
   std::vector<uint8_t> writing;
   bool peer_ended = false;  // END_STREAM from the peer
   bool closed = false;      // the stream is gone (see error_code) or the connection is
@@ -121,6 +122,10 @@ void HboneConnection::onData(int32_t stream, std::span<const uint8_t> bytes) {
   last_active_ = Clock::now();
   Bridge& bridge = bridgeFor(stream);
   if (bridge.closed) return;
+  if (bridge.discard) {
+    (void)session_->consumed(stream, bytes.size());
+    return;
+  }
   // Straight to the app when it has room: most bytes are never copied.
   if (bridge.socket != nullptr && bridge.backlog.empty() && bridge.writing.empty()) {
     boost::system::error_code ec;
@@ -374,6 +379,25 @@ void HboneConnection::abortChannel(int32_t stream, uint32_t error_code) {
   bridge.error_code = error_code;
   bridge.socket_wake.cancel();
   bridge.tunnel_wake.cancel();
+}
+
+void HboneConnection::finishChannel(int32_t stream) {
+  auto it = bridges_.find(stream);
+  if (it == bridges_.end()) return;
+  Bridge& bridge = *it->second;
+  if (bridge.closed) {
+    bridges_.erase(it);
+    return;
+  }
+  (void)session_->endStream(stream);
+  if (!bridge.backlog.empty()) {
+    (void)session_->consumed(stream, bridge.backlog.size() - bridge.backlog_read);
+  }
+  bridge.backlog.clear();
+  bridge.backlog_read = 0;
+  bridge.channel = false;  // onClose forgets it
+  bridge.discard = true;
+  flush();
 }
 
 void HboneConnection::releaseChannel(int32_t stream, uint32_t error_code) {

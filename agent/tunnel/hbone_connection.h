@@ -86,6 +86,9 @@ class HboneConnection : public std::enable_shared_from_this<HboneConnection> {
   // Resets the stream now (a timeout): a readSome() or writeAll() waiting on it returns ABORTED.
   // The stream's state stays until releaseChannel().
   void abortChannel(int32_t stream, uint32_t error_code = hbone::kCancel);
+  // Done with a stream that ended well: END_STREAM is sent and the stream is forgotten once the
+  // peer ends it too; bytes still arriving are acknowledged and dropped.
+  void finishChannel(int32_t stream);
   // Done with the stream: reset with `error_code` if it is still open, then forget it.
   void releaseChannel(int32_t stream, uint32_t error_code = hbone::kCancel);
 

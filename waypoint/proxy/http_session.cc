@@ -106,8 +106,7 @@ class Session {
       const bool keep = keepAlive(request);
       if (!co_await handle(request, keep) || !keep) break;
     }
-    downstream_->endChannel(stream_);
-    downstream_->releaseChannel(stream_, hbone::kNoError);
+    downstream_->finishChannel(stream_);
   }
 
  private:
@@ -156,9 +155,9 @@ class Session {
     view.source_labels = source_labels;
     const RouteDecision decision =
         decideRoute(*snapshot->routes, destination_.host, view, context_.random(), false);
-    exchange.route = decision.rule != nullptr
-                         ? absl::StrCat(std::string(decision.virtual_service), " route ", decision.route_index)
-                         : "default";
+    exchange.route = decision.rule != nullptr ? absl::StrCat(std::string(decision.virtual_service),
+                                                             " route ", decision.route_index)
+                                              : "default";
     switch (decision.kind) {
       case RouteDecision::Kind::kNoRoute:
         localReply(exchange, static_cast<int>(decision.status), RouteDecision::kNoRouteFlag,

@@ -85,7 +85,8 @@ asio::awaitable<AttemptResult> readResponse(const agent::Tunnel& tunnel, const s
 }  // namespace
 
 UpstreamTunnels::~UpstreamTunnels() {
-  for (auto& [key, tunnel] : idle_) tunnel.connection->releaseChannel(tunnel.stream);
+  // Idle tunnels ended a response cleanly: they end with END_STREAM, not a reset.
+  for (auto& [key, tunnel] : idle_) tunnel.connection->finishChannel(tunnel.stream);
 }
 
 std::optional<agent::Tunnel> UpstreamTunnels::take(const std::string& key) {
@@ -103,7 +104,7 @@ std::optional<agent::Tunnel> UpstreamTunnels::take(const std::string& key) {
 void UpstreamTunnels::keep(const std::string& key, agent::Tunnel tunnel) {
   auto it = idle_.find(key);
   if (it != idle_.end()) {
-    it->second.connection->releaseChannel(it->second.stream);
+    it->second.connection->finishChannel(it->second.stream);
     it->second = tunnel;
   } else {
     idle_.emplace(key, tunnel);
@@ -159,6 +160,8 @@ asio::awaitable<AttemptResult> attemptRequest(agent::HbonePool& pool, UpstreamTu
                           keepAlive(result.response) && !tunnel->connection->closed();
     if (reusable) {
       tunnels.keep(key, *tunnel);
+    } else if (result.outcome == AttemptResult::Outcome::kResponse) {
+      tunnel->connection->finishChannel(tunnel->stream);
     } else {
       tunnel->connection->releaseChannel(tunnel->stream);
     }
