@@ -37,7 +37,8 @@ absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot
                                                 const RouteTarget& target, uint16_t request_port,
                                                 const std::set<std::string>& exclude,
                                                 Balance balance, uint32_t random,
-                                                agent::EndpointPicker& picker) {
+                                                agent::EndpointPicker& picker,
+                                                const OutlierFilter* outliers) {
   auto found = snapshot.services_by_host.find(target.host);
   if (found == snapshot.services_by_host.end()) {
     return absl::NotFoundError(absl::StrCat("no service ", target.host, " in the mesh"));
@@ -52,8 +53,8 @@ absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot
     return absl::NotFoundError(absl::StrCat("service ", target.host, " has no port ", port));
   }
   const std::string key = agent::Snapshot::serviceKey(*service);
-  std::vector<const agent::Snapshot::WorkloadPtr*> eligible;
-  std::vector<const agent::Snapshot::WorkloadPtr*> tried;
+  // The cluster: the service's endpoints in the subset, in snapshot order.
+  std::vector<const agent::Snapshot::WorkloadPtr*> members;
   for (const auto& workload : snapshot.mesh->endpointsOf(key)) {
     if (workload->status() != istio::workload::HEALTHY || workload->addresses().empty() ||
         !agent::fromIpBytes(workload->addresses(0)).ok()) {
@@ -64,13 +65,31 @@ absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot
                                                       snapshot.labelsOf(workload->uid())))) {
       continue;
     }
-    (exclude.count(workload->uid()) > 0 ? tried : eligible).push_back(&workload);
+    members.push_back(&workload);
+  }
+  const std::string cluster = absl::StrCat(target.host, "|", target.subset);
+  std::vector<const agent::Snapshot::WorkloadPtr*> healthy = members;
+  if (outliers != nullptr && outliers->detector != nullptr && outliers->settings != nullptr &&
+      outliers->settings->enabled && !members.empty()) {
+    std::vector<std::string> uids;
+    uids.reserve(members.size());
+    for (const auto* w : members) uids.push_back((*w)->uid());
+    const OutlierDetector::Eligible in_service =
+        outliers->detector->eligible(cluster, uids, outliers->now, *outliers->settings);
+    healthy.clear();
+    for (size_t i : in_service.indices) healthy.push_back(members[i]);
+  }
+  std::vector<const agent::Snapshot::WorkloadPtr*> eligible;
+  std::vector<const agent::Snapshot::WorkloadPtr*> tried;
+  for (const auto* workload : healthy) {
+    (exclude.count((*workload)->uid()) > 0 ? tried : eligible).push_back(workload);
   }
   if (eligible.empty()) eligible = std::move(tried);  // retry the same endpoint over none
   if (eligible.empty()) {
     return absl::UnavailableError(
         absl::StrCat("no healthy endpoint of ", target.host,
-                     target.subset.empty() ? "" : absl::StrCat(" in subset ", target.subset)));
+                     target.subset.empty() ? "" : absl::StrCat(" in subset ", target.subset),
+                     healthy.size() < members.size() ? " (outlier detection ejected them)" : ""));
   }
   const size_t index = balance == Balance::kRandom
                            ? static_cast<size_t>(random % eligible.size())
@@ -82,6 +101,8 @@ absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot
   out.address = boost::asio::ip::tcp::endpoint(*agent::fromIpBytes(chosen->addresses(0)),
                                                targetPort(*chosen, key, *service_port));
   out.subset = target.subset;
+  out.cluster = cluster;
+  out.cluster_size = members.size();
   const std::map<std::string, std::string>& labels = snapshot.labelsOf(chosen->uid());
   auto version = labels.find("version");
   out.version = version != labels.end() ? version->second : chosen->canonical_revision();

@@ -4,6 +4,7 @@
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs std::exchange
 
+#include <chrono>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -13,8 +14,16 @@
 #include "agent/relay/outbound.h"
 #include "core/status.h"
 #include "waypoint/config/config_store.h"
+#include "waypoint/proxy/outlier.h"
 
 namespace ambit::waypoint {
+
+// Endpoints outlier detection has ejected are left out (see outlier.h); null: none are.
+struct OutlierFilter {
+  OutlierDetector* detector = nullptr;
+  const OutlierSettings* settings = nullptr;
+  std::chrono::steady_clock::time_point now;
+};
 
 struct UpstreamEndpoint {
   agent::Snapshot::ServicePtr service;
@@ -22,6 +31,9 @@ struct UpstreamEndpoint {
   boost::asio::ip::tcp::endpoint address;  // the workload's address and target port
   std::string subset;
   std::string version;  // the workload's "version" label, for destination_version
+  // Outlier detection's cluster ("<host>|<subset>") and its number of endpoints.
+  std::string cluster;
+  size_t cluster_size = 0;
 };
 
 // The load balancer's choice among eligible endpoints: ROUND_ROBIN (the default, also for
@@ -30,14 +42,16 @@ enum class Balance { kRoundRobin, kRandom };
 
 // The endpoint for `target` (host, subset, port; port 0 means `request_port`): a HEALTHY workload
 // of the host's service with an address, in the subset (its DestinationRule labels), not in
-// `exclude` (workload uids already tried by this request, when another remains). Errors:
-// NOT_FOUND when the host is no service of the mesh or has no such port; UNAVAILABLE when no
-// endpoint is eligible (Envoy's "no healthy upstream", flag UH).
+// `exclude` (workload uids already tried by this request, when another remains), and not ejected
+// by outlier detection (`outliers`, may be null). Errors: NOT_FOUND when the host is no service of
+// the mesh or has no such port; UNAVAILABLE when no endpoint is eligible (Envoy's "no healthy
+// upstream", flag UH).
 absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot,
                                                 const RouteTarget& target, uint16_t request_port,
                                                 const std::set<std::string>& exclude,
                                                 Balance balance, uint32_t random,
-                                                agent::EndpointPicker& picker);
+                                                agent::EndpointPicker& picker,
+                                                const OutlierFilter* outliers = nullptr);
 
 // The balance a DestinationRule's loadBalancer asks for (nullptr: the default).
 Balance balanceOf(const networking::LoadBalancerSettings* settings);

@@ -210,13 +210,15 @@ class Session {
     const TrafficPolicyView traffic = snapshot.routes->trafficPolicy(
         decision.destination.host, decision.destination.subset, destination_.port);
     const Balance balance = balanceOf(traffic.load_balancer);
+    const OutlierSettings outlier_settings = OutlierSettings::fromProto(traffic.outlier_detection);
     const uint32_t tries = 1 + policy.retries.attempts;
     std::set<std::string> tried;
     AttemptResult last;
     for (uint32_t attempt = 0; attempt < tries; ++attempt) {
+      const OutlierFilter outliers{&context_.outliers, &outlier_settings, Clock::now()};
       absl::StatusOr<UpstreamEndpoint> endpoint =
           chooseEndpoint(snapshot, decision.destination, destination_.port, tried, balance,
-                         context_.random(), context_.picker);
+                         context_.random(), context_.picker, &outliers);
       if (!endpoint.ok()) {
         const bool no_service = absl::IsNotFound(endpoint.status());
         localReply(exchange, 503, no_service ? "NR" : "UH",
@@ -235,6 +237,7 @@ class Session {
       }
       last = co_await attemptRequest(context_.pool, tunnels_, *endpoint, encoded, request.method,
                                      caller_.address, attempt_deadline, limits_);
+      if (outlier_settings.enabled) recordOutcome(*endpoint, last, outlier_settings);
       const bool route_timeout = Clock::now() >= deadline;
       if (route_timeout || !shouldRetry(policy.retries, last) || attempt + 1 == tries) {
         if (route_timeout && last.outcome != AttemptResult::Outcome::kResponse) {
@@ -255,6 +258,30 @@ class Session {
     const FailureReply failure = failureReply(last.outcome);
     if (exchange.attempts > 1) addFlag(exchange.flags, "URX");
     localReply(exchange, failure.status, failure.flag, last.detail);
+  }
+
+  // Tells outlier detection how the endpoint answered; logs an ejection.
+  void recordOutcome(const UpstreamEndpoint& endpoint, const AttemptResult& attempt,
+                     const OutlierSettings& settings) {
+    using Outcome = OutlierDetector::Outcome;
+    Outcome outcome = Outcome::k5xx;  // a response that does not parse
+    if (attempt.outcome == AttemptResult::Outcome::kResponse) {
+      outcome = OutlierDetector::outcomeOf(attempt.response.status);
+    } else if (attempt.outcome != AttemptResult::Outcome::kBadResponse) {
+      outcome = Outcome::kLocalOriginFailure;  // connect failure, reset, timeout
+    }
+    const uint64_t before = context_.outliers.ejectionsTotal();
+    context_.outliers.record(endpoint.cluster, endpoint.workload->uid(), outcome, Clock::now(),
+                             settings, endpoint.cluster_size);
+    if (context_.outliers.ejectionsTotal() > before) {
+      logger()->info("outlier detection: endpoint {} ({}) of {} ejected ({} ejections so far)",
+                     endpoint.workload->name(), upstreamText(endpoint), endpoint.cluster,
+                     context_.outliers.ejectionCount(endpoint.cluster, endpoint.workload->uid()));
+    }
+  }
+
+  static std::string upstreamText(const UpstreamEndpoint& endpoint) {
+    return absl::StrCat(endpoint.address.address().to_string(), ":", endpoint.address.port());
   }
 
   // The calling workload, by the address its tunnel speaks for, if it is one the mesh knows.

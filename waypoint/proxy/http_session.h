@@ -16,6 +16,7 @@
 #include "agent/tunnel/hbone_connection.h"
 #include "agent/tunnel/hbone_pool.h"
 #include "waypoint/config/config_store.h"
+#include "waypoint/proxy/outlier.h"
 #include "waypoint/proxy/proxy_options.h"
 #include "waypoint/telemetry/request_metrics.h"
 
@@ -28,6 +29,7 @@ struct HttpSessionContext {
   std::mt19937& random;
   RequestMetrics& metrics;
   const ProxyOptions& options;
+  OutlierDetector& outliers;
 };
 
 // Who is calling: the HBONE peer's identity and the address the tunnel speaks for.

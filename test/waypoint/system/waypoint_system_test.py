@@ -122,6 +122,12 @@ def waypoint_log():
         return f.read()
 
 
+def waypoint_config():
+    """The waypoint's last config line ("config version N: ... DestinationRules")."""
+    lines = [x for x in waypoint_log().splitlines() if " config version " in x]
+    return lines[-1] if lines else ""
+
+
 def waypoint_metrics_text():
     pod = waypoint_pod()
     return run(["ip", "netns", "exec", pod["netns"], "curl", "-s", "-m", "5",
@@ -246,6 +252,19 @@ class WaypointSystemTest(unittest.TestCase):
         self.assertLess(rs[0]["ms"], 2500)
         self.assertEqual(requests(1, path="/delay/100")[0]["status"], 200)
         self.assertIn(" 504 UT ", waypoint_log())
+
+    def test_07_outlier_detection_ejects_a_failing_endpoint(self):
+        lab("apply", "-f", example(7), timeout=60)
+        wait_for("the waypoint has example 07's DestinationRule",
+                 lambda: waypoint_config().endswith("0 VirtualServices, 1 DestinationRules"))
+        # One connection (one waypoint worker, whose evidence decides): v2 answers 500 every time;
+        # after its 5th consecutive 5xx it is ejected and the rest go to the v1 pods.
+        rs = requests(60, path="/fail-if/v2/500")
+        failures = [i for i, r in enumerate(rs) if r["status"] == 500]
+        self.assertEqual(len(failures), 5, [r["status"] for r in rs])
+        self.assertTrue(all(r["status"] == 200 and r["version"] == "v1"
+                            for r in rs[failures[-1] + 1:]), rs[failures[-1] + 1:])
+        self.assertIn("outlier detection: endpoint my-service-v2", waypoint_log())
 
     def test_08_fault_injection(self):
         apply_text(FULL_FAULT_ROUTE, "faults")
