@@ -32,6 +32,8 @@ constexpr const char* kVirtualServiceType =
     "type.googleapis.com/istio.networking.v1alpha3.VirtualService";
 constexpr const char* kDestinationRuleType =
     "type.googleapis.com/istio.networking.v1alpha3.DestinationRule";
+constexpr const char* kEnvoyFilterType =
+    "type.googleapis.com/istio.networking.v1alpha3.EnvoyFilter";
 
 class ManagedCredentials final : public agent::CredentialSource {
  public:
@@ -65,6 +67,9 @@ absl::Status validateResource(const std::string& type_url, const std::string& na
   } else if (type_url == kDestinationRuleType) {
     istio::networking::v1alpha3::DestinationRule spec;
     if (!body.UnpackTo(&spec)) return absl::InvalidArgumentError(name + ": not a DestinationRule");
+  } else if (type_url == kEnvoyFilterType) {
+    istio::networking::v1alpha3::EnvoyFilter spec;
+    if (!body.UnpackTo(&spec)) return absl::InvalidArgumentError(name + ": not an EnvoyFilter");
   }
   return absl::OkStatus();
 }
@@ -126,7 +131,7 @@ absl::Status Waypoint::Impl::init() {
           certificate_options));
   certificates->setIdentities({identity});
   credentials = std::make_unique<ManagedCredentials>(*certificates);
-  config = std::make_unique<ConfigStore>(o.namespace_, o.name);
+  config = std::make_unique<ConfigStore>(o.namespace_, o.name, "cluster.local", &registry);
 
   ProxyOptions proxy;
   proxy.identity = identity;
@@ -150,7 +155,8 @@ absl::Status Waypoint::Impl::init() {
   xds_options.credentials = tls::withBearerToken(control_tls, token);
   xds_options.server_name = o.control_server_name;
   xds_options.node_id = absl::StrCat("waypoint~", o.namespace_, "/", o.name);
-  xds_options.type_urls = {xds::kAddressType, kVirtualServiceType, kDestinationRuleType};
+  xds_options.type_urls = {xds::kAddressType, kVirtualServiceType, kDestinationRuleType,
+                           kEnvoyFilterType};
   xds = std::make_unique<xds::DeltaAdsClient>(
       xds_options, validateResource,
       [this](const std::string& type_url, const xds::ResourceMap& resources) {
@@ -201,6 +207,14 @@ void Waypoint::Impl::onResources(const std::string& type_url, const xds::Resourc
       if (resource.body.UnpackTo(&entry.spec)) entries.push_back(std::move(entry));
     }
     config->replaceDestinationRules(std::move(entries));
+  } else if (type_url == kEnvoyFilterType) {
+    std::vector<EnvoyFilterEntry> entries;
+    for (const auto& [name, resource] : resources) {
+      EnvoyFilterEntry entry;
+      std::tie(entry.namespace_, entry.name) = splitName(name);
+      if (resource.body.UnpackTo(&entry.spec)) entries.push_back(std::move(entry));
+    }
+    config->replaceEnvoyFilters(entries);
   }
 }
 

@@ -35,6 +35,8 @@ struct Served {
   std::set<std::string> hostnames;
   std::set<std::string> namespaces;  // of the served services
   Labels pod_labels;
+  // The served services' pod selectors, with their namespaces.
+  std::vector<std::pair<std::string, Labels>> endpoint_selectors;
 };
 
 // Istio's short-name rule: a host without dots is <host>.<namespace>.svc.<domain>.
@@ -105,8 +107,19 @@ bool envoyFilterApplies(const config::Object& o, const Served& served, const Opt
     return targetsWaypoint(spec.targetrefs(), o.namespace_(), served, options);
   }
   if (spec.has_workload_selector()) {
-    return o.namespace_() == served.waypoint->namespace_ &&
-           selectorMatches(spec.workload_selector().labels(), served.pod_labels);
+    const Labels& selector = spec.workload_selector().labels();
+    if (o.namespace_() == served.waypoint->namespace_ &&
+        selectorMatches(selector, served.pod_labels)) {
+      return true;
+    }
+    // Selecting every endpoint of a served service (Istio's own example writes it so, for the
+    // endpoints' sidecars): the waypoint applies it to requests to those endpoints.
+    for (const auto& [ns, endpoints] : served.endpoint_selectors) {
+      if (ns == o.namespace_() && !endpoints.empty() && selectorMatches(selector, endpoints)) {
+        return true;
+      }
+    }
+    return false;
   }
   return o.namespace_() == options.root_namespace || o.namespace_() == served.waypoint->namespace_;
 }
@@ -139,6 +152,8 @@ absl::StatusOr<std::vector<WaypointResource>> waypointResources(
     served.services.insert({o->namespace_(), o->name()});
     served.hostnames.insert(serviceHostname(o->name(), o->namespace_(), options));
     served.namespaces.insert(o->namespace_());
+    served.endpoint_selectors.emplace_back(o->namespace_(),
+                                           o->as<k8s::Service>().spec().selector());
   }
 
   std::vector<const config::Object*> selected;

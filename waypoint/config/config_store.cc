@@ -48,10 +48,13 @@ absl::StatusOr<ServedDestination> servedDestination(const WaypointSnapshot& snap
                                           "this waypoint"));
 }
 
-ConfigStore::ConfigStore(std::string gateway_namespace, std::string name, std::string domain_suffix)
+ConfigStore::ConfigStore(std::string gateway_namespace, std::string name, std::string domain_suffix,
+                         metrics::Registry* registry)
     : namespace_(std::move(gateway_namespace)),
       name_(std::move(name)),
-      domain_suffix_(std::move(domain_suffix)) {}
+      domain_suffix_(std::move(domain_suffix)),
+      registry_(registry),
+      rate_limits_(std::make_shared<RateLimits>(std::vector<RateLimitRule>{}, nullptr)) {}
 
 bool ConfigStore::isThisWaypoint(const istio::workload::GatewayAddress& waypoint,
                                  const agent::Snapshot& mesh) const {
@@ -87,8 +90,23 @@ void ConfigStore::replaceDestinationRules(std::vector<DestinationRuleEntry> entr
   rebuildLocked();
 }
 
+void ConfigStore::replaceEnvoyFilters(const std::vector<EnvoyFilterEntry>& entries) {
+  std::vector<std::string> notes;
+  std::vector<RateLimitRule> rules = rateLimitRules(entries, namespace_, name_, &notes);
+  for (const std::string& note : notes) logger()->warn("{}", note);
+  for (const RateLimitRule& rule : rules) {
+    logger()->info("local rate limit {}: {} tokens, {} per fill, {}", rule.filter,
+                   rule.config.max_tokens, rule.config.tokens_per_fill,
+                   rule.per_endpoint ? "a bucket per selected endpoint" : "one bucket");
+  }
+  std::lock_guard lock(mu_);
+  rate_limits_ = std::make_shared<RateLimits>(std::move(rules), registry_);
+  rebuildLocked();
+}
+
 void ConfigStore::rebuildLocked() {
   auto next = std::make_shared<WaypointSnapshot>();
+  next->rate_limits = rate_limits_;
   if (!have_addresses_) {
     current_.publish(std::move(next));
     return;

@@ -14,6 +14,7 @@
 #include "agent/state/snapshot.h"
 #include "core/published.h"
 #include "core/status.h"
+#include "waypoint/proxy/rate_limits.h"
 #include "waypoint/route/route_config.h"
 
 namespace ambit::waypoint {
@@ -28,6 +29,11 @@ struct WaypointSnapshot {
   std::map<std::string, std::map<std::string, std::string>, std::less<>> labels_by_uid;
 
   const std::map<std::string, std::string>& labelsOf(const std::string& uid) const;
+
+  // The local rate limits (EnvoyFilters); their buckets live on across snapshots until the
+  // EnvoyFilters change. Never null.
+  std::shared_ptr<RateLimits> rate_limits =
+      std::make_shared<RateLimits>(std::vector<RateLimitRule>{}, nullptr);
 };
 
 // What a tunnel to the waypoint names (its :authority), once known to be the waypoint's to serve.
@@ -48,14 +54,16 @@ absl::StatusOr<ServedDestination> servedDestination(const WaypointSnapshot& snap
 class ConfigStore {
  public:
   // The waypoint's Gateway: which services' `waypoint` fields name this waypoint.
+  // Rate limit counters go to `registry` (may be null).
   ConfigStore(std::string gateway_namespace, std::string name,
-              std::string domain_suffix = "cluster.local");
+              std::string domain_suffix = "cluster.local", metrics::Registry* registry = nullptr);
 
   std::shared_ptr<const WaypointSnapshot> current() const { return current_.get(); }
 
   void replaceAddresses(const agent::Snapshot::Addresses& addresses);
   void replaceVirtualServices(std::vector<VirtualServiceEntry> entries);
   void replaceDestinationRules(std::vector<DestinationRuleEntry> entries);
+  void replaceEnvoyFilters(const std::vector<EnvoyFilterEntry>& entries);
 
   // True when `waypoint` names this waypoint: its Service's hostname, or the address of one of
   // its instances (a workload of its namespace running as its service account).
@@ -73,6 +81,8 @@ class ConfigStore {
   bool have_addresses_ = false;
   std::vector<VirtualServiceEntry> virtual_services_;
   std::vector<DestinationRuleEntry> destination_rules_;
+  metrics::Registry* const registry_;
+  std::shared_ptr<RateLimits> rate_limits_;
   uint64_t version_ = 0;
   Published<WaypointSnapshot> current_{std::make_shared<const WaypointSnapshot>()};
 };

@@ -226,6 +226,16 @@ class Session {
         co_return;
       }
       tried.insert(endpoint->workload->uid());
+      if (!snapshot.rate_limits->empty()) {
+        const LocalRateLimitDecision limit =
+            snapshot.rate_limits->check(endpoint->workload->uid(), endpoint->workload->namespace_(),
+                                        snapshot.labelsOf(endpoint->workload->uid()), Clock::now(),
+                                        context_.random(), context_.random());
+        if (limit.enforced) {
+          localReply(exchange, limit.status, kLocalRateLimitedFlag, kLocalRateLimitedBody);
+          co_return;
+        }
+      }
       exchange.chosen = *endpoint;
       exchange.upstream =
           absl::StrCat(endpoint->address.address().to_string(), ":", endpoint->address.port());

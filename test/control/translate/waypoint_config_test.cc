@@ -43,6 +43,7 @@ TEST_CASE("a namespace waypoint's config", "[waypoint-config]") {
                             "istio.networking.v1alpha3.DestinationRule shop/reviews",
                             "istio.networking.v1alpha3.EnvoyFilter istio-system/rate-limit-mesh",
                             "istio.networking.v1alpha3.EnvoyFilter shop/rate-limit-gateway",
+                            "istio.networking.v1alpha3.EnvoyFilter shop/rate-limit-reviews",
                             "istio.networking.v1alpha3.VirtualService other/exported",
                             "istio.networking.v1alpha3.VirtualService shop/reviews-route",
                             "istio.networking.v1alpha3.VirtualService shop/wildcard",

@@ -81,6 +81,39 @@ spec:
 """
 
 
+ENFORCED_RATE_LIMIT = """\
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: rate-limit, namespace: default}
+spec:
+  workloadSelector:
+    labels: {app: my-service}
+  configPatches:
+  - applyTo: HTTP_FILTER
+    match:
+      context: SIDECAR_INBOUND
+      listener:
+        filterChain:
+          filter: {name: envoy.filters.network.http_connection_manager}
+    patch:
+      operation: INSERT_BEFORE
+      value:
+        name: envoy.filters.http.local_ratelimit
+        typed_config:
+          "@type": type.googleapis.com/udpa.type.v1.TypedStruct
+          type_url: type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit
+          value:
+            stat_prefix: enforced_limiter
+            token_bucket: {max_tokens: 4, tokens_per_fill: 4, fill_interval: 600s}
+            filter_enabled:
+              runtime_key: local_rate_limit_enabled
+              default_value: {numerator: 100, denominator: HUNDRED}
+            filter_enforced:
+              runtime_key: local_rate_limit_enforced
+              default_value: {numerator: 100, denominator: HUNDRED}
+"""
+
+
 def example(n):
     d = os.path.join(ARGS.repo, "samples", "istio")
     return os.path.join(d, next(f for f in sorted(os.listdir(d)) if f.startswith(f"{n:02d}-")))
@@ -95,7 +128,7 @@ def apply_text(text, name):
 
 def delete_routes():
     """Removes every VirtualService and DestinationRule of `default` the tests applied."""
-    for n in (1, 2, 3, 6, 7, 8):
+    for n in (1, 2, 3, 6, 7, 8, 9):
         lab("delete", "-f", example(n), timeout=60, check=False)
 
 
@@ -285,6 +318,38 @@ class WaypointSystemTest(unittest.TestCase):
         log(f"example 08: {aborted:.1%} aborted, {delayed:.1%} delayed 5 s")
         self.assertTrue(0.005 <= aborted <= 0.14, aborted)
         self.assertTrue(0.02 <= delayed <= 0.22, delayed)
+
+    def test_09_local_rate_limit(self):
+        # Example 09 as written: 100 tokens a minute per endpoint, enabled for every request but
+        # enforced for none (no filter_enforced), so Envoy counts and rejects nothing.
+        lab("apply", "-f", example(9), timeout=60)
+        wait_for("the waypoint has example 09",
+                 lambda: "local rate limit default/rate-limit: 100 tokens" in waypoint_log())
+        before = self.metric("envoy_http_local_rate_limiter_http_local_rate_limit_rate_limited")
+        rs = requests(330, concurrency=3, timeout=180)
+        self.assertEqual({r["status"] for r in rs}, {200})
+        limited = self.metric("envoy_http_local_rate_limiter_http_local_rate_limit_rate_limited")
+        enforced = self.metric("envoy_http_local_rate_limiter_http_local_rate_limit_enforced")
+        # Three endpoints with 100 tokens each (fewer if earlier tests' requests took some).
+        self.assertGreaterEqual(limited - before, 30)
+        self.assertEqual(enforced, 0)
+        # Enforced, with 4 tokens per endpoint: 12 requests pass, then 429 with flag RL.
+        lab("delete", "-f", example(9), timeout=60)
+        apply_text(ENFORCED_RATE_LIMIT, "rate-limit")
+        wait_for("the enforcing limit", lambda: "rate-limit: 4 tokens" in waypoint_log())
+        rs = requests(20)
+        self.assertEqual([r["status"] for r in rs], [200] * 12 + [429] * 8)
+        self.assertIn("local_rate_limited", rs[-1]["body"])
+        self.assertIn(" 429 RL ", waypoint_log())
+        lab("delete", "-f", example(9), timeout=60)
+
+    def metric(self, name):
+        from prometheus_client.parser import text_string_to_metric_families
+        for family in text_string_to_metric_families(waypoint_metrics_text()):
+            for s in family.samples:
+                if s.name == name or s.name == name + "_total":
+                    return s.value
+        return 0
 
     def test_10_subset_without_destination_rule(self):
         apply_text(NO_SUBSET_ROUTE, "no-subset")
