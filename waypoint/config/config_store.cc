@@ -36,9 +36,14 @@ absl::StatusOr<ServedDestination> servedDestination(const WaypointSnapshot& snap
     if (snapshot.routes->findService(service->hostname()) == nullptr) {
       return absl::NotFoundError(absl::StrCat("service ", key, " does not use this waypoint"));
     }
-    bool has_port = false;
-    for (const auto& p : service->ports()) has_port = has_port || p.service_port() == port;
-    if (!has_port) return absl::NotFoundError(absl::StrCat("service ", key, " has no port ", port));
+    const istio::workload::Port* service_port = nullptr;
+    for (const auto& p : service->ports()) {
+      if (p.service_port() == port) service_port = &p;
+    }
+    if (service_port == nullptr) {
+      return absl::NotFoundError(absl::StrCat("service ", key, " has no port ", port));
+    }
+    out.protocol = service_port->app_protocol();
     out.service = service;
     out.host = service->hostname();
     return out;

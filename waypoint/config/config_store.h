@@ -43,6 +43,8 @@ struct ServedDestination {
   std::string host;                       // the service's hostname; empty for a workload
   std::string address;                    // the address the client called
   uint16_t port = 0;
+  // The port's protocol, from the Service port's name or appProtocol (UNKNOWN: sniffed).
+  istio::workload::AppProtocol protocol = istio::workload::UNKNOWN;
 };
 
 // Checks a CONNECT's target against the snapshot: a VIP of a service bound to this waypoint

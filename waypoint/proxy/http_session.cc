@@ -6,6 +6,8 @@
 
 #include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -15,9 +17,12 @@
 #include "core/tls/spiffe_id.h"
 #include "waypoint/http/http1_codec.h"
 #include "waypoint/proxy/endpoints.h"
+#include "waypoint/proxy/protocol.h"
 #include "waypoint/proxy/retry.h"
+#include "waypoint/proxy/session_support.h"
 #include "waypoint/proxy/upstream_call.h"
 #include "waypoint/route/route_decision.h"
+#include "waypoint/route/tcp_route.h"
 
 namespace ambit::waypoint {
 namespace {
@@ -29,9 +34,6 @@ constexpr size_t kReadSize = 16 * 1024;
 // Without a route timeout a request may wait this long for its response (Envoy's stream idle
 // timeout), so a stuck endpoint cannot hold a client forever.
 constexpr std::chrono::minutes kNoRouteTimeout{5};
-
-std::shared_ptr<spdlog::logger> logger() { return log::get("waypoint"); }
-std::shared_ptr<spdlog::logger> accessLog() { return log::get("access"); }
 
 void applyHeaderOps(HttpHeaders& headers, const std::vector<HeaderOp>& ops) {
   for (const HeaderOp& op : ops) {
@@ -89,6 +91,13 @@ class Session {
         decoder_(limits_) {}
 
   asio::awaitable<void> run() {
+    StreamProtocol protocol = protocolOf(destination_.protocol);
+    if (protocol == StreamProtocol::kSniff) protocol = co_await sniff();
+    if (protocol == StreamProtocol::kTcp) {
+      co_await relayTcp(context_, downstream_, stream_, destination_, caller_, config_,
+                        std::move(pending_));
+      co_return;
+    }
     for (;;) {
       const bool more = co_await readRequest();
       if (decoder_.state() == Http1DecodeState::kError) {
@@ -110,6 +119,23 @@ class Session {
   }
 
  private:
+  // Reads until the first bytes tell HTTP/1.x from anything else; the bytes stay in pending_.
+  asio::awaitable<StreamProtocol> sniff() {
+    for (;;) {
+      switch (sniffHttp1(pending_)) {
+        case SniffResult::kHttp1:
+          co_return StreamProtocol::kHttp1;
+        case SniffResult::kOther:
+          co_return StreamProtocol::kTcp;
+        case SniffResult::kNeedMore:
+          break;
+      }
+      absl::StatusOr<size_t> n = co_await downstream_->readSome(stream_, buffer_);
+      if (!n.ok() || *n == 0) co_return StreamProtocol::kTcp;  // the relay ends it as it ended
+      pending_.append(reinterpret_cast<const char*>(buffer_.data()), *n);
+    }
+  }
+
   // Feeds the decoder until it holds a whole request or an error; false when the client ended the
   // tunnel (or it failed) first.
   asio::awaitable<bool> readRequest() {
@@ -140,7 +166,7 @@ class Session {
     for (const HttpHeader& h : request.headers) {
       lower_headers_.emplace_back(absl::AsciiStrToLower(h.name), h.value);
     }
-    const agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot);
+    const agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot, caller_);
     const std::map<std::string, std::string>* source_labels =
         source != nullptr ? &snapshot->labelsOf(source->uid()) : nullptr;
     RequestView view;
@@ -247,7 +273,8 @@ class Session {
       }
       last = co_await attemptRequest(context_.pool, tunnels_, *endpoint, encoded, request.method,
                                      caller_.address, attempt_deadline, limits_);
-      if (outlier_settings.enabled) recordOutcome(*endpoint, last, outlier_settings);
+      if (outlier_settings.enabled)
+        recordOutcome(context_.outliers, *endpoint, last, outlier_settings);
       const bool route_timeout = Clock::now() >= deadline;
       if (route_timeout || !shouldRetry(policy.retries, last) || attempt + 1 == tries) {
         if (route_timeout && last.outcome != AttemptResult::Outcome::kResponse) {
@@ -256,8 +283,8 @@ class Session {
         }
         break;
       }
-      logger()->debug("retrying {} {} after attempt {}: {}", request.method, request.target,
-                      attempt + 1, last.detail);
+      waypointLog()->debug("retrying {} {} after attempt {}: {}", request.method, request.target,
+                           attempt + 1, last.detail);
     }
     if (last.outcome == AttemptResult::Outcome::kResponse) {
       exchange.response = std::move(last.response);
@@ -268,39 +295,6 @@ class Session {
     const FailureReply failure = failureReply(last.outcome);
     if (exchange.attempts > 1) addFlag(exchange.flags, "URX");
     localReply(exchange, failure.status, failure.flag, last.detail);
-  }
-
-  // Tells outlier detection how the endpoint answered; logs an ejection.
-  void recordOutcome(const UpstreamEndpoint& endpoint, const AttemptResult& attempt,
-                     const OutlierSettings& settings) {
-    using Outcome = OutlierDetector::Outcome;
-    Outcome outcome = Outcome::k5xx;  // a response that does not parse
-    if (attempt.outcome == AttemptResult::Outcome::kResponse) {
-      outcome = OutlierDetector::outcomeOf(attempt.response.status);
-    } else if (attempt.outcome != AttemptResult::Outcome::kBadResponse) {
-      outcome = Outcome::kLocalOriginFailure;  // connect failure, reset, timeout
-    }
-    const uint64_t before = context_.outliers.ejectionsTotal();
-    context_.outliers.record(endpoint.cluster, endpoint.workload->uid(), outcome, Clock::now(),
-                             settings, endpoint.cluster_size);
-    if (context_.outliers.ejectionsTotal() > before) {
-      logger()->info("outlier detection: endpoint {} ({}) of {} ejected ({} ejections so far)",
-                     endpoint.workload->name(), upstreamText(endpoint), endpoint.cluster,
-                     context_.outliers.ejectionCount(endpoint.cluster, endpoint.workload->uid()));
-    }
-  }
-
-  static std::string upstreamText(const UpstreamEndpoint& endpoint) {
-    return absl::StrCat(endpoint.address.address().to_string(), ":", endpoint.address.port());
-  }
-
-  // The calling workload, by the address its tunnel speaks for, if it is one the mesh knows.
-  agent::Snapshot::WorkloadPtr sourceWorkload(const WaypointSnapshot& snapshot) const {
-    if (caller_.address.empty()) return nullptr;
-    boost::system::error_code ec;
-    const asio::ip::address address = asio::ip::make_address(caller_.address, ec);
-    if (ec) return nullptr;
-    return snapshot.mesh->workloadByIp(agent::toIpBytes(address));
   }
 
   asio::awaitable<bool> reply(const HttpRequest& request, Exchange& exchange,
@@ -326,7 +320,7 @@ class Session {
       labels.source_principal = caller_.identity;
       labels.source_workload_namespace = source_id->ns;
     }
-    if (agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot)) {
+    if (agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot, caller_)) {
       labels.source_workload =
           source->workload_name().empty() ? source->name() : source->workload_name();
       labels.source_workload_namespace = source->namespace_();
@@ -367,10 +361,7 @@ class Session {
   const int32_t stream_;
   const ServedDestination destination_;
   const Caller caller_;
-  const std::string caller_namespace_ = [this] {
-    absl::StatusOr<tls::SpiffeId> id = tls::SpiffeId::parse(caller_.identity);
-    return id.ok() ? id->ns : std::string();
-  }();
+  const std::string caller_namespace_ = callerNamespace(caller_);
   const ConfigStore& config_;
   const Http1Limits limits_;
   Http1RequestDecoder decoder_;

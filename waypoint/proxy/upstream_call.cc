@@ -111,6 +111,23 @@ void UpstreamTunnels::keep(const std::string& key, agent::Tunnel tunnel) {
   }
 }
 
+asio::awaitable<absl::StatusOr<agent::Tunnel>> openTunnel(agent::HbonePool& pool,
+                                                          const UpstreamEndpoint& endpoint,
+                                                          const std::string& source) {
+  absl::StatusOr<tls::SpiffeId> identity =
+      agent::workloadIdentity(*endpoint.workload, agent::kDefaultTrustDomain);
+  if (!identity.ok()) co_return identity.status();
+  agent::TunnelTarget target;
+  target.hbone_endpoint = tcp::endpoint(endpoint.address.address(), 15008);
+  target.identity = *identity;
+  target.authority =
+      hbone::formatAuthority(endpoint.address.address().to_string(), endpoint.address.port());
+  if (!source.empty()) target.headers.emplace_back("forwarded", absl::StrCat("for=", source));
+  absl::StatusOr<agent::Tunnel> opened = co_await pool.open(target);
+  if (opened.ok()) opened->connection->attachChannel(opened->stream);
+  co_return opened;
+}
+
 asio::awaitable<AttemptResult> attemptRequest(agent::HbonePool& pool, UpstreamTunnels& tunnels,
                                               const UpstreamEndpoint& endpoint,
                                               const std::string& encoded, const std::string& method,
@@ -124,26 +141,12 @@ asio::awaitable<AttemptResult> attemptRequest(agent::HbonePool& pool, UpstreamTu
     std::optional<agent::Tunnel> tunnel = round == 0 ? tunnels.take(key) : std::nullopt;
     const bool reused = tunnel.has_value();
     if (!tunnel) {
-      absl::StatusOr<tls::SpiffeId> identity =
-          agent::workloadIdentity(*endpoint.workload, agent::kDefaultTrustDomain);
-      if (!identity.ok()) {
-        result.outcome = AttemptResult::Outcome::kConnectFailure;
-        result.detail = std::string(identity.status().message());
-        co_return result;
-      }
-      agent::TunnelTarget target;
-      target.hbone_endpoint = tcp::endpoint(endpoint.address.address(), 15008);
-      target.identity = *identity;
-      target.authority =
-          hbone::formatAuthority(endpoint.address.address().to_string(), endpoint.address.port());
-      if (!source.empty()) target.headers.emplace_back("forwarded", absl::StrCat("for=", source));
-      absl::StatusOr<agent::Tunnel> opened = co_await pool.open(target);
+      absl::StatusOr<agent::Tunnel> opened = co_await openTunnel(pool, endpoint, source);
       if (!opened.ok()) {
         result.outcome = AttemptResult::Outcome::kConnectFailure;
         result.detail = std::string(opened.status().message());
         co_return result;
       }
-      opened->connection->attachChannel(opened->stream);
       tunnel = *opened;
     }
     absl::Status written = co_await tunnel->connection->writeAll(

@@ -42,6 +42,13 @@ class UpstreamTunnels {
   std::map<std::string, agent::Tunnel> idle_;
 };
 
+// Opens an HBONE tunnel to `endpoint` through its node agent (port 15008, its SPIFFE identity
+// required of the certificate), with the channel attached for readSome/writeAll. `source` is the
+// client's address, for the forwarded header.
+boost::asio::awaitable<absl::StatusOr<agent::Tunnel>> openTunnel(agent::HbonePool& pool,
+                                                                 const UpstreamEndpoint& endpoint,
+                                                                 const std::string& source);
+
 // Sends `encoded` (a request as encodeRequest wrote it, for method `method`) to `endpoint` and
 // reads the response until `deadline`. `source` is the client's address, for the forwarded
 // header; `trust_domain` the mesh default.

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/xds/workload_labels.h"
+#include "waypoint/proxy/protocol.h"
 #include "waypoint/proxy/retry.h"
 
 namespace ambit::waypoint {
@@ -220,6 +221,45 @@ TEST_CASE("failed attempts are answered with Envoy's status and flag") {
   CHECK(failureReply(AttemptResult::Outcome::kTimeout).status == 504);
   CHECK(failureReply(AttemptResult::Outcome::kTimeout).flag == "UT");
   CHECK(failureReply(AttemptResult::Outcome::kReset).flag == "UC");
+}
+
+}  // namespace
+}  // namespace ambit::waypoint
+
+namespace ambit::waypoint {
+namespace {
+
+TEST_CASE("the protocol of a port: declared, or sniffed from the first bytes") {
+  CHECK(protocolOf(istio::workload::HTTP11) == StreamProtocol::kHttp1);
+  CHECK(protocolOf(istio::workload::TCP) == StreamProtocol::kTcp);
+  CHECK(protocolOf(istio::workload::TLS) == StreamProtocol::kTcp);
+  CHECK(protocolOf(istio::workload::HTTP2) == StreamProtocol::kTcp);  // no HTTP/2 routing yet
+  CHECK(protocolOf(istio::workload::GRPC) == StreamProtocol::kTcp);
+  CHECK(protocolOf(istio::workload::UNKNOWN) == StreamProtocol::kSniff);
+  struct Row {
+    std::string bytes;
+    SniffResult result;
+  };
+  for (const Row& row : std::vector<Row>{
+           {"", SniffResult::kNeedMore},
+           {"GE", SniffResult::kNeedMore},
+           {"GET", SniffResult::kNeedMore},
+           {"GET ", SniffResult::kNeedMore},
+           {"GET /", SniffResult::kHttp1},
+           {"OPTIONS * HTTP/1.1", SniffResult::kHttp1},
+           {"M-SEARCH /x", SniffResult::kHttp1},
+           {"POST http://a/ HTTP/1.1", SniffResult::kHttp1},
+           {"PRI * HTTP/2.0\r\n", SniffResult::kOther},
+           {"PRI * HTTP/2", SniffResult::kNeedMore},
+           {"hello\n", SniffResult::kOther},
+           {"get / HTTP/1.1", SniffResult::kOther},
+           {std::string("\x16\x03\x01\x02\x00", 5), SniffResult::kOther},  // a TLS ClientHello
+           {"GET  /", SniffResult::kOther},
+           {std::string(25, 'A'), SniffResult::kOther},
+       }) {
+    INFO(row.bytes);
+    CHECK(sniffHttp1(row.bytes) == row.result);
+  }
 }
 
 }  // namespace

@@ -376,6 +376,26 @@ for raw in [b"POST / HTTP/1.1\r\nHost: my-service\r\nContent-Length: 3\r\n"
         out = lab("exec", "default/client", "--", "python3", "-c", script, timeout=60).stdout
         self.assertEqual(out.count("HTTP/1.1 400 Bad Request | closed"), 2, out)
 
+    def test_13_tcp_and_sniffed_ports(self):
+        script = r"""
+import socket, sys
+for port in (9000, 9001):
+    s = socket.create_connection(("my-service", port), timeout=10)
+    s.sendall(b"hello over %d\n" % port)
+    print("echo", port, s.recv(100).decode().strip())
+    s.close()
+"""
+        out = lab("exec", "default/client", "--", "python3", "-c", script, timeout=60).stdout
+        self.assertIn("echo 9000 hello over 9000", out)
+        self.assertIn("echo 9001 hello over 9001", out)
+        log_text = waypoint_log()
+        self.assertIn("TCP my-service.default.svc.cluster.local:9000 -> ", log_text)
+        self.assertIn("TCP my-service.default.svc.cluster.local:9001 -> ", log_text)
+        # Port 8081 says no protocol: sniffed as HTTP/1.1, so routes apply to it.
+        lab("apply", "-f", example(2), "-f", example(4), timeout=60)
+        self.eventually_routed("beta users to v2 on 8081", lambda rs: versions(rs) == ["v2"],
+                               path=":8081/", headers=["x-user-type: beta"])
+
     def test_12_istio_request_metrics(self):
         from prometheus_client.parser import text_string_to_metric_families
         lab("apply", "-f", example(2), "-f", example(4), timeout=60)

@@ -1,0 +1,24 @@
+// How the waypoint handles a tunnel's bytes: as HTTP/1.1 requests it routes, or as an opaque TCP
+// stream it carries to one endpoint. The Service port says so (its name prefix or appProtocol, as
+// Istio reads them); a port that does not is sniffed from the first bytes, as Istio sniffs.
+#pragma once
+
+#include <string_view>
+
+#include "istio/workload/workload.pb.h"
+
+namespace ambit::waypoint {
+
+enum class StreamProtocol { kHttp1, kTcp, kSniff };
+
+// HTTP11 is routed as HTTP/1.1; HTTP2 and gRPC are carried as TCP (the waypoint does not speak
+// HTTP/2 yet, so their routes are not applied); TCP and TLS are TCP; UNKNOWN is sniffed.
+StreamProtocol protocolOf(istio::workload::AppProtocol protocol);
+
+enum class SniffResult { kHttp1, kOther, kNeedMore };
+
+// Whether `first_bytes` open an HTTP/1.x request: a method token, a space and a target. The
+// HTTP/2 preface ("PRI * HTTP/2.0") is not HTTP/1.x. kNeedMore while they could still be.
+SniffResult sniffHttp1(std::string_view first_bytes);
+
+}  // namespace ambit::waypoint
