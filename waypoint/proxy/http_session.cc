@@ -229,6 +229,9 @@ class Session {
     if (decision.authority) request.headers.set("host", *decision.authority);
     if (!request.headers.has("host")) request.headers.set("host", destination_.host);
     const std::string encoded = encodeRequest(request);
+    if (!policy.mirrors.empty()) {
+      mirror(co_await asio::this_coro::executor, request, policy, snapshot);
+    }
 
     const Clock::time_point deadline = policy.timeout_ms
                                            ? start + std::chrono::milliseconds(*policy.timeout_ms)
@@ -295,6 +298,33 @@ class Session {
     const FailureReply failure = failureReply(last.outcome);
     if (exchange.attempts > 1) addFlag(exchange.flags, "URX");
     localReply(exchange, failure.status, failure.flag, last.detail);
+  }
+
+  // Shadows the request to each mirror that draws it, with "-shadow" added to its host as
+  // Envoy does; answers are dropped and failures only logged.
+  void mirror(const asio::any_io_executor& executor, const HttpRequest& request,
+              const RoutePolicy& policy, const WaypointSnapshot& snapshot) {
+    for (const MirrorPolicy& m : policy.mirrors) {
+      if (!percentHit(m.percent, context_.random())) continue;
+      absl::StatusOr<UpstreamEndpoint> endpoint =
+          chooseEndpoint(snapshot, m.target, destination_.port, {}, Balance::kRoundRobin,
+                         context_.random(), context_.picker);
+      if (!endpoint.ok()) {
+        waypointLog()->debug("mirror to {}: {}", m.target.host,
+                             std::string(endpoint.status().message()));
+        continue;
+      }
+      HttpRequest copy = request;
+      const std::string host(copy.authority());
+      const size_t colon = host.rfind(':');
+      copy.headers.set("host", colon == std::string::npos || host.find(']') > colon
+                                   ? host + "-shadow"
+                                   : host.substr(0, colon) + "-shadow" + host.substr(colon));
+      asio::co_spawn(executor,
+                     mirrorRequest(context_.pool, *endpoint, encodeRequest(copy), copy.method,
+                                   caller_.address, limits_),
+                     asio::detached);
+    }
   }
 
   asio::awaitable<bool> reply(const HttpRequest& request, Exchange& exchange,

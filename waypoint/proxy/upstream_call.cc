@@ -8,6 +8,7 @@
 
 #include "agent/identity/identities_on_node.h"
 #include "core/hbone/authority.h"
+#include "core/log.h"
 
 namespace ambit::waypoint {
 namespace {
@@ -172,6 +173,18 @@ asio::awaitable<AttemptResult> attemptRequest(agent::HbonePool& pool, UpstreamTu
     break;
   }
   co_return result;
+}
+
+asio::awaitable<void> mirrorRequest(agent::HbonePool& pool, UpstreamEndpoint endpoint,
+                                    std::string encoded, std::string method, std::string source,
+                                    Http1Limits limits) {
+  constexpr std::chrono::seconds kMirrorTimeout{10};
+  UpstreamTunnels tunnels;  // the mirror's own: its tunnel ends with it
+  const AttemptResult result = co_await attemptRequest(
+      pool, tunnels, endpoint, encoded, method, source, Clock::now() + kMirrorTimeout, limits);
+  if (result.outcome != AttemptResult::Outcome::kResponse) {
+    log::get("waypoint")->debug("mirror to {}: {}", endpoint.workload->name(), result.detail);
+  }
 }
 
 }  // namespace ambit::waypoint

@@ -57,4 +57,10 @@ boost::asio::awaitable<AttemptResult> attemptRequest(
     const std::string& encoded, const std::string& method, const std::string& source,
     std::chrono::steady_clock::time_point deadline, const Http1Limits& limits);
 
+// Sends a mirrored copy of a request (Envoy's shadowing) and drops the answer: run detached, it
+// owns its arguments; the request it copies goes on without waiting for it.
+boost::asio::awaitable<void> mirrorRequest(agent::HbonePool& pool, UpstreamEndpoint endpoint,
+                                           std::string encoded, std::string method,
+                                           std::string source, Http1Limits limits);
+
 }  // namespace ambit::waypoint

@@ -114,6 +114,20 @@ spec:
 """
 
 
+MIRROR_ROUTE = """\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: my-service, namespace: default}
+spec:
+  hosts: [my-service]
+  http:
+  - route:
+    - destination: {host: my-service, subset: v1}
+    mirror: {host: my-service, subset: v2}
+    mirrorPercentage: {value: 100}
+"""
+
+
 def example(n):
     d = os.path.join(ARGS.repo, "samples", "istio")
     return os.path.join(d, next(f for f in sorted(os.listdir(d)) if f.startswith(f"{n:02d}-")))
@@ -350,6 +364,21 @@ class WaypointSystemTest(unittest.TestCase):
                 if s.name == name or s.name == name + "_total":
                     return s.value
         return 0
+
+    def test_09b_mirror(self):
+        lab("apply", "-f", example(2), timeout=60)
+        apply_text(MIRROR_ROUTE, "mirror")
+        self.eventually_routed("v1 only", lambda rs: versions(rs) == ["v1"], n=6)
+        marker = uuid.uuid4().hex[:12]
+        rs = requests(4, path=f"/mirrored/{marker}")
+        self.assertEqual(versions(rs), ["v1"])
+        v2 = next(p for p in state_file()["pods"].values() if p.get("owner") == "my-service-v2")
+
+        def shadowed():
+            with open(v2["log"], errors="replace") as f:
+                return sum(f"my-service-shadow/mirrored/{marker}" in line for line in f)
+        # Every request was copied to v2, with Envoy's "-shadow" host; its answers were dropped.
+        wait_for("the mirrored copies at v2", lambda: shadowed() == 4)
 
     def test_10_subset_without_destination_rule(self):
         apply_text(NO_SUBSET_ROUTE, "no-subset")
