@@ -26,19 +26,21 @@ uint16_t targetPort(const istio::workload::Workload& workload, const std::string
 }  // namespace
 
 Balance balanceOf(const networking::LoadBalancerSettings* settings) {
-  if (settings != nullptr && settings->has_simple() &&
-      settings->simple() == networking::LoadBalancerSettings::RANDOM) {
-    return Balance::kRandom;
+  if (settings == nullptr || !settings->has_simple()) return Balance::kRoundRobin;
+  // LEAST_CONN is deprecated in Istio's API as an alias of LEAST_REQUEST: compared by number.
+  constexpr int kLeastConn = 1;
+  if (settings->simple() == networking::LoadBalancerSettings::RANDOM) return Balance::kRandom;
+  if (settings->simple() == networking::LoadBalancerSettings::LEAST_REQUEST ||
+      static_cast<int>(settings->simple()) == kLeastConn) {
+    return Balance::kLeastRequest;
   }
   return Balance::kRoundRobin;
 }
 
-absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot,
-                                                const RouteTarget& target, uint16_t request_port,
-                                                const std::set<std::string>& exclude,
-                                                Balance balance, uint32_t random,
-                                                agent::EndpointPicker& picker,
-                                                const OutlierFilter* outliers) {
+absl::StatusOr<UpstreamEndpoint> chooseEndpoint(
+    const WaypointSnapshot& snapshot, const RouteTarget& target, uint16_t request_port,
+    const std::set<std::string>& exclude, Balance balance, uint32_t random,
+    agent::EndpointPicker& picker, const OutlierFilter* outliers, const ActiveRequests* active) {
   auto found = snapshot.services_by_host.find(target.host);
   if (found == snapshot.services_by_host.end()) {
     return absl::NotFoundError(absl::StrCat("no service ", target.host, " in the mesh"));
@@ -91,9 +93,27 @@ absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot
                      target.subset.empty() ? "" : absl::StrCat(" in subset ", target.subset),
                      healthy.size() < members.size() ? " (outlier detection ejected them)" : ""));
   }
-  const size_t index = balance == Balance::kRandom
-                           ? static_cast<size_t>(random % eligible.size())
-                           : picker.next(absl::StrCat(key, "|", target.subset), eligible.size());
+  size_t index = 0;
+  switch (balance) {
+    case Balance::kRandom:
+      index = static_cast<size_t>(random % eligible.size());
+      break;
+    case Balance::kLeastRequest: {
+      const size_t n = eligible.size();
+      const size_t first = static_cast<size_t>(random % n);
+      const size_t second = static_cast<size_t>((random / n) % n);
+      auto load = [&](size_t i) -> uint32_t {
+        if (active == nullptr) return 0;
+        auto it = active->find((*eligible[i])->uid());
+        return it == active->end() ? 0 : it->second;
+      };
+      index = load(second) < load(first) ? second : first;
+      break;
+    }
+    case Balance::kRoundRobin:
+      index = picker.next(absl::StrCat(key, "|", target.subset), eligible.size());
+      break;
+  }
   const agent::Snapshot::WorkloadPtr& chosen = *eligible[index];
   UpstreamEndpoint out;
   out.service = service;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -38,7 +39,12 @@ struct UpstreamEndpoint {
 
 // The load balancer's choice among eligible endpoints: ROUND_ROBIN (the default, also for
 // LEAST_REQUEST and LEAST_CONN until per-endpoint load is tracked) or RANDOM by `random`.
-enum class Balance { kRoundRobin, kRandom };
+// LEAST_REQUEST (and LEAST_CONN, its alias): Envoy's power of two choices, the one of two random
+// endpoints with fewer requests in flight (this worker's count).
+enum class Balance { kRoundRobin, kRandom, kLeastRequest };
+
+// Requests in flight per endpoint uid, kept by one worker.
+using ActiveRequests = std::unordered_map<std::string, uint32_t>;
 
 // The endpoint for `target` (host, subset, port; port 0 means `request_port`): a HEALTHY workload
 // of the host's service with an address, in the subset (its DestinationRule labels), not in
@@ -51,7 +57,8 @@ absl::StatusOr<UpstreamEndpoint> chooseEndpoint(const WaypointSnapshot& snapshot
                                                 const std::set<std::string>& exclude,
                                                 Balance balance, uint32_t random,
                                                 agent::EndpointPicker& picker,
-                                                const OutlierFilter* outliers = nullptr);
+                                                const OutlierFilter* outliers = nullptr,
+                                                const ActiveRequests* active = nullptr);
 
 // The balance a DestinationRule's loadBalancer asks for (nullptr: the default).
 Balance balanceOf(const networking::LoadBalancerSettings* settings);

@@ -247,7 +247,7 @@ class Session {
       const OutlierFilter outliers{&context_.outliers, &outlier_settings, Clock::now()};
       absl::StatusOr<UpstreamEndpoint> endpoint =
           chooseEndpoint(snapshot, decision.destination, destination_.port, tried, balance,
-                         context_.random(), context_.picker, &outliers);
+                         context_.random(), context_.picker, &outliers, &context_.active);
       if (!endpoint.ok()) {
         const bool no_service = absl::IsNotFound(endpoint.status());
         localReply(exchange, 503, no_service ? "NR" : "UH",
@@ -274,8 +274,11 @@ class Session {
         attempt_deadline = std::min(
             deadline, Clock::now() + std::chrono::milliseconds(*policy.retries.per_try_timeout_ms));
       }
+      const std::string uid = endpoint->workload->uid();
+      ++context_.active[uid];
       last = co_await attemptRequest(context_.pool, tunnels_, *endpoint, encoded, request.method,
                                      caller_.address, attempt_deadline, limits_);
+      if (--context_.active[uid] == 0) context_.active.erase(uid);
       if (outlier_settings.enabled)
         recordOutcome(context_.outliers, *endpoint, last, outlier_settings);
       const bool route_timeout = Clock::now() >= deadline;

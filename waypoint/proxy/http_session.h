@@ -16,6 +16,7 @@
 #include "agent/tunnel/hbone_connection.h"
 #include "agent/tunnel/hbone_pool.h"
 #include "waypoint/config/config_store.h"
+#include "waypoint/proxy/endpoints.h"
 #include "waypoint/proxy/outlier.h"
 #include "waypoint/proxy/proxy_options.h"
 #include "waypoint/telemetry/request_metrics.h"
@@ -30,6 +31,7 @@ struct HttpSessionContext {
   RequestMetrics& metrics;
   const ProxyOptions& options;
   OutlierDetector& outliers;
+  ActiveRequests& active;  // requests in flight per endpoint, for LEAST_REQUEST
 };
 
 // Who is calling: the HBONE peer's identity and the address the tunnel speaks for.

@@ -222,7 +222,7 @@ asio::awaitable<void> ProxyWorker::serveStream(std::shared_ptr<agent::HboneConne
   Caller caller;
   caller.identity = std::move(peer_identity);
   caller.address = forwardedFor(request);
-  HttpSessionContext context{*pool_, picker_, random_, metrics_, options_, outliers_};
+  HttpSessionContext context{*pool_, picker_, random_, metrics_, options_, outliers_, active_};
   co_await serveHttp(context, connection, stream, *destination, std::move(caller), config_);
 }
 

@@ -20,6 +20,7 @@
 #include "agent/tunnel/hbone_connection.h"
 #include "agent/tunnel/hbone_pool.h"
 #include "waypoint/config/config_store.h"
+#include "waypoint/proxy/endpoints.h"
 #include "waypoint/proxy/outlier.h"
 #include "waypoint/proxy/proxy_options.h"
 #include "waypoint/telemetry/request_metrics.h"
@@ -56,6 +57,7 @@ class ProxyWorker {
   std::unique_ptr<agent::HbonePool> pool_;
   agent::EndpointPicker picker_;
   OutlierDetector outliers_;  // this worker's own evidence, as each Envoy worker's
+  ActiveRequests active_;
   std::mt19937 random_;
   std::shared_ptr<boost::asio::ssl::context> server_context_;
   std::shared_ptr<const tls::WorkloadCredential> server_credential_;

@@ -264,3 +264,36 @@ TEST_CASE("the protocol of a port: declared, or sniffed from the first bytes") {
 
 }  // namespace
 }  // namespace ambit::waypoint
+
+namespace ambit::waypoint {
+namespace {
+
+TEST_CASE("LEAST_REQUEST takes the less loaded of two random endpoints") {
+  ConfigStore store("demo", "waypoint");
+  store.replaceAddresses(mesh());
+  auto s = store.current();
+  agent::EndpointPicker picker;
+  istio::networking::v1alpha3::LoadBalancerSettings lb;
+  lb.set_simple(istio::networking::v1alpha3::LoadBalancerSettings::LEAST_REQUEST);
+  REQUIRE(balanceOf(&lb) == Balance::kLeastRequest);
+  lb.set_simple(static_cast<istio::networking::v1alpha3::LoadBalancerSettings::SimpleLB>(1));
+  CHECK(balanceOf(&lb) == Balance::kLeastRequest);  // LEAST_CONN, deprecated alias
+  lb.set_simple(istio::networking::v1alpha3::LoadBalancerSettings::RANDOM);
+  CHECK(balanceOf(&lb) == Balance::kRandom);
+  CHECK(balanceOf(nullptr) == Balance::kRoundRobin);
+  // Three endpoints a, b, c (indices 0, 1, 2). random = first + 3 * second.
+  ActiveRequests active = {{"uid-a", 5}, {"uid-b", 1}};
+  auto pick = [&](uint32_t random) {
+    auto e = chooseEndpoint(*s, {kHost, "", 0}, 80, {}, Balance::kLeastRequest, random, picker,
+                            nullptr, &active);
+    REQUIRE(e.ok());
+    return e->workload->name();
+  };
+  CHECK(pick(0 + 3 * 1) == "b");  // a (5) against b (1)
+  CHECK(pick(1 + 3 * 0) == "b");  // b (1) against a (5)
+  CHECK(pick(1 + 3 * 2) == "c");  // b (1) against c (0)
+  CHECK(pick(0 + 3 * 0) == "a");  // the same twice: a
+}
+
+}  // namespace
+}  // namespace ambit::waypoint
