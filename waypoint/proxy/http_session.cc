@@ -61,6 +61,7 @@ struct Exchange {
   const UpstreamEndpoint* endpoint = nullptr;
   std::optional<UpstreamEndpoint> chosen;
   int attempts = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
 void addFlag(std::string& flags, std::string_view flag) {
@@ -113,7 +114,8 @@ class Session {
       if (decoder_.state() != Http1DecodeState::kComplete || !more) break;
       HttpRequest request = decoder_.takeRequest();
       const bool keep = keepAlive(request);
-      if (!co_await handle(request, keep) || !keep) break;
+      Exchange exchange = co_await process(request);
+      if (!co_await reply(request, exchange, exchange.start, !keep) || !keep) break;
     }
     downstream_->finishChannel(stream_);
   }
@@ -152,19 +154,23 @@ class Session {
     }
   }
 
-  asio::awaitable<bool> handle(HttpRequest& request, bool keep) {
-    const Clock::time_point start = Clock::now();
+  // Routes one request and carries it out (forwarded, redirected, answered locally); the caller
+  // writes the response in its protocol. Requests of one HTTP/2 connection run concurrently, so
+  // everything per request is local.
+  asio::awaitable<Exchange> process(HttpRequest& request) {
+    Exchange exchange;
+    const Clock::time_point start = exchange.start;
     // The snapshot of this request: a config pushed meanwhile applies to the next one.
     const std::shared_ptr<const WaypointSnapshot> snapshot = config_.current();
-    Exchange exchange;
     exchange.flags = "-";
     if (snapshot->routes == nullptr) {
       localReply(exchange, 503, "NC", "no routing config yet");
-      co_return co_await reply(request, exchange, start, !keep);
+      co_return exchange;
     }
-    lower_headers_.clear();
+    std::vector<std::pair<std::string, std::string>> lower_headers;
+    lower_headers.reserve(request.headers.size());
     for (const HttpHeader& h : request.headers) {
-      lower_headers_.emplace_back(absl::AsciiStrToLower(h.name), h.value);
+      lower_headers.emplace_back(absl::AsciiStrToLower(h.name), h.value);
     }
     const agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot, caller_);
     const std::map<std::string, std::string>* source_labels =
@@ -174,7 +180,7 @@ class Session {
     view.scheme = "http";
     view.authority = request.authority();
     view.path = request.target;
-    view.headers = &lower_headers_;
+    view.headers = &lower_headers;
     view.port = destination_.port;
     view.source_namespace = source != nullptr ? std::string_view(source->namespace_())
                                               : std::string_view(caller_namespace_);
@@ -203,7 +209,7 @@ class Session {
     }
     if (decision.headers != nullptr)
       applyHeaderOps(exchange.response.headers, decision.headers->response);
-    co_return co_await reply(request, exchange, start, !keep);
+    co_return exchange;
   }
 
   asio::awaitable<void> forward(HttpRequest& request, const RouteDecision& decision,
@@ -379,13 +385,14 @@ class Session {
                             exchange.response.body.size());
     // Envoy's default access-log fields, then Ambit's route and reason.
     accessLog()->info(
-        "\"{} {} HTTP/1.{}\" {} {} {} {} {:.0f} \"{}\" \"{}\" \"{}\" src.identity={} route={} "
+        "\"{} {} {}\" {} {} {} {} {:.0f} \"{}\" \"{}\" \"{}\" src.identity={} route={} "
         "attempts={}{}{}",
-        request.method, request.target, request.version == 10 ? 0 : 1, exchange.response.status,
-        labels.response_flags, request.body.size(), exchange.response.body.size(), duration_ms,
-        request.headers.get("user-agent").value_or("-"), request.authority(),
-        exchange.upstream.empty() ? "-" : exchange.upstream, caller_.identity, exchange.route,
-        exchange.attempts, exchange.detail.empty() ? "" : " reason=\"",
+        request.method, request.target,
+        request.version == 20 ? "HTTP/2" : (request.version == 10 ? "HTTP/1.0" : "HTTP/1.1"),
+        exchange.response.status, labels.response_flags, request.body.size(),
+        exchange.response.body.size(), duration_ms, request.headers.get("user-agent").value_or("-"),
+        request.authority(), exchange.upstream.empty() ? "-" : exchange.upstream, caller_.identity,
+        exchange.route, exchange.attempts, exchange.detail.empty() ? "" : " reason=\"",
         exchange.detail.empty() ? "" : absl::StrCat(exchange.detail, "\""));
   }
 
@@ -400,7 +407,6 @@ class Session {
   Http1RequestDecoder decoder_;
   std::string pending_;
   std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kReadSize);
-  std::vector<std::pair<std::string, std::string>> lower_headers_;
   UpstreamTunnels tunnels_;
 };
 
