@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ctl/analyze/analyze_command.h"
+#include "ctl/explain/x_command.h"
 
 namespace {
 
@@ -11,6 +12,7 @@ constexpr const char* kUsage = R"(Usage: ambitctl COMMAND [ARGS]
 
 Commands:
   analyze    check Istio and Kubernetes YAML as Ambit reads it
+  x          experimental commands: 'x explain' explains what one HTTP request meets
   version    print the version
   help       show this help
 
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "analyze") return ambit::ctl::runAnalyze(rest, std::cout, std::cerr);
+  if (args[0] == "x") return ambit::ctl::runExperimental(rest, std::cout, std::cerr);
   if (args[0] == "version") {
     std::cout << "ambitctl " << AMBIT_VERSION << "\n";
     return ambit::ctl::kExitOk;

@@ -313,8 +313,8 @@ absl::Status HboneConnection::channelError(const Bridge& bridge) const {
                                          bridge.error_code, ")"));
 }
 
-asio::awaitable<absl::StatusOr<size_t>> HboneConnection::readSome(int32_t stream,
-                                                                  std::span<uint8_t> out) {
+asio::awaitable<absl::StatusOr<size_t>> HboneConnection::readSome(
+    int32_t stream, std::span<uint8_t> out, std::optional<Clock::time_point> deadline) {
   auto self = shared_from_this();
   Bridge& bridge = bridgeFor(stream);
   for (;;) {
@@ -339,7 +339,20 @@ asio::awaitable<absl::StatusOr<size_t>> HboneConnection::readSome(int32_t stream
       co_return channelError(bridge);
     }
     if (bridge.peer_ended || bridge.closed) co_return size_t{0};
-    co_await waitFor(bridge.socket_wake);
+    if (deadline) {
+      if (Clock::now() >= *deadline) {
+        co_return absl::DeadlineExceededError(absl::StrCat(label_, ": no bytes in time"));
+      }
+      // Wakes the wait below at the deadline; a wake-up for data cancels it.
+      asio::steady_timer alarm(stream_->get_executor(), *deadline);
+      alarm.async_wait([&bridge](boost::system::error_code ec) {
+        if (!ec) bridge.socket_wake.cancel();
+      });
+      co_await waitFor(bridge.socket_wake);
+      alarm.cancel();
+    } else {
+      co_await waitFor(bridge.socket_wake);
+    }
   }
 }
 

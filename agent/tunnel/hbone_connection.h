@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -78,7 +79,10 @@ class HboneConnection : public std::enable_shared_from_this<HboneConnection> {
   void attachChannel(int32_t stream);
   // Up to out.size() bytes from the peer; 0 once the peer ended the stream and every byte was
   // read. An error when the stream was reset (ABORTED) or the connection lost (UNAVAILABLE).
-  boost::asio::awaitable<absl::StatusOr<size_t>> readSome(int32_t stream, std::span<uint8_t> out);
+  // With a `deadline`, DEADLINE_EXCEEDED when no byte came by then (the stream stays usable).
+  boost::asio::awaitable<absl::StatusOr<size_t>> readSome(
+      int32_t stream, std::span<uint8_t> out,
+      std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
   // Sends all of `bytes`, waiting for the peer's window as needed.
   boost::asio::awaitable<absl::Status> writeAll(int32_t stream, std::span<const uint8_t> bytes);
   // Half-closes the stream (END_STREAM after the bytes written).

@@ -48,9 +48,15 @@ absl::StatusOr<ServedDestination> servedDestination(const WaypointSnapshot& snap
     out.host = service->hostname();
     return out;
   }
-  return absl::NotFoundError(absl::StrCat(address,
-                                          " is not the address of a service that uses "
-                                          "this waypoint"));
+  if (agent::Snapshot::WorkloadPtr workload = snapshot.mesh->workloadByIp(bytes)) {
+    if (snapshot.served_workloads.count(workload->uid()) > 0) {
+      out.workload = workload;
+      out.protocol = istio::workload::TCP;
+      return out;
+    }
+  }
+  return absl::NotFoundError(absl::StrCat(
+      address, " is not the address of a service or workload that uses this waypoint"));
 }
 
 ConfigStore::ConfigStore(std::string gateway_namespace, std::string name, std::string domain_suffix,
@@ -123,6 +129,9 @@ void ConfigStore::rebuildLocked() {
   input.virtual_services = virtual_services_;
   input.destination_rules = destination_rules_;
   for (const auto& [uid, workload] : next->mesh->workloads()) {
+    if (workload->has_waypoint() && isThisWaypoint(workload->waypoint(), *next->mesh)) {
+      next->served_workloads.insert(uid);
+    }
     std::map<std::string, std::string> labels = xds::workloadLabels(*workload);
     if (!labels.empty()) next->labels_by_uid.emplace(uid, std::move(labels));
   }

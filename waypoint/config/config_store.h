@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct WaypointSnapshot {
 
   const std::map<std::string, std::string>& labelsOf(const std::string& uid) const;
 
+  // Workloads (uids) whose own istio.io/use-waypoint binds them to this waypoint.
+  std::set<std::string, std::less<>> served_workloads;
+
   // The local rate limits (EnvoyFilters); their buckets live on across snapshots until the
   // EnvoyFilters change. Never null.
   std::shared_ptr<RateLimits> rate_limits =
@@ -48,8 +52,9 @@ struct ServedDestination {
 };
 
 // Checks a CONNECT's target against the snapshot: a VIP of a service bound to this waypoint
-// (with that port), or the address of a workload bound to it. FAILED_PRECONDITION before any
-// config; NOT_FOUND for anything else, naming it: the waypoint serves only what is bound to it.
+// (with that port), or the address of a workload bound to it (carried to it as TCP: routes are
+// for services). FAILED_PRECONDITION before any config; NOT_FOUND for anything else, naming it:
+// the waypoint serves only what is bound to it.
 absl::StatusOr<ServedDestination> servedDestination(const WaypointSnapshot& snapshot,
                                                     const std::string& address, uint16_t port);
 

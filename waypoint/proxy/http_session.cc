@@ -13,14 +13,15 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "agent/identity/identities_on_node.h"
 #include "core/log.h"
 #include "core/tls/spiffe_id.h"
 #include "waypoint/http/http1_codec.h"
 #include "waypoint/proxy/endpoints.h"
-#include "waypoint/proxy/protocol.h"
 #include "waypoint/proxy/retry.h"
 #include "waypoint/proxy/session_support.h"
 #include "waypoint/proxy/upstream_call.h"
+#include "waypoint/route/protocol.h"
 #include "waypoint/route/route_decision.h"
 #include "waypoint/route/tcp_route.h"
 
@@ -31,6 +32,8 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kReadSize = 16 * 1024;
+// How long sniffing waits for the client's first bytes before carrying the stream as TCP.
+constexpr std::chrono::seconds kSniffTimeout{1};
 // Without a route timeout a request may wait this long for its response (Envoy's stream idle
 // timeout), so a stuck endpoint cannot hold a client forever.
 constexpr std::chrono::minutes kNoRouteTimeout{5};
@@ -94,7 +97,7 @@ class Session {
   asio::awaitable<void> run() {
     StreamProtocol protocol = protocolOf(destination_.protocol);
     if (protocol == StreamProtocol::kSniff) protocol = co_await sniff();
-    if (protocol == StreamProtocol::kTcp) {
+    if (protocol == StreamProtocol::kTcp || protocol == StreamProtocol::kHttp2) {
       co_await relayTcp(context_, downstream_, stream_, destination_, caller_, config_,
                         std::move(pending_));
       co_return;
@@ -121,18 +124,23 @@ class Session {
   }
 
  private:
-  // Reads until the first bytes tell HTTP/1.x from anything else; the bytes stay in pending_.
+  // Reads until the first bytes tell HTTP/1.x or HTTP/2 from anything else; the bytes stay in
+  // pending_. A client that sends nothing for a while is taken as TCP, so a protocol where the
+  // server speaks first works on a port that declares no protocol.
   asio::awaitable<StreamProtocol> sniff() {
+    const Clock::time_point deadline = Clock::now() + kSniffTimeout;
     for (;;) {
       switch (sniffHttp1(pending_)) {
         case SniffResult::kHttp1:
           co_return StreamProtocol::kHttp1;
+        case SniffResult::kHttp2:
+          co_return StreamProtocol::kHttp2;
         case SniffResult::kOther:
           co_return StreamProtocol::kTcp;
         case SniffResult::kNeedMore:
           break;
       }
-      absl::StatusOr<size_t> n = co_await downstream_->readSome(stream_, buffer_);
+      absl::StatusOr<size_t> n = co_await downstream_->readSome(stream_, buffer_, deadline);
       if (!n.ok() || *n == 0) co_return StreamProtocol::kTcp;  // the relay ends it as it ended
       pending_.append(reinterpret_cast<const char*>(buffer_.data()), *n);
     }
@@ -189,7 +197,8 @@ class Session {
         decideRoute(*snapshot->routes, destination_.host, view, context_.random(), false);
     exchange.route = decision.rule != nullptr ? absl::StrCat(std::string(decision.virtual_service),
                                                              " route ", decision.route_index)
-                                              : "default";
+                     : decision.kind == RouteDecision::Kind::kNoRoute ? "none"
+                                                                      : "default";
     switch (decision.kind) {
       case RouteDecision::Kind::kNoRoute:
         localReply(exchange, static_cast<int>(decision.status), RouteDecision::kNoRouteFlag,
@@ -242,8 +251,10 @@ class Session {
     const Clock::time_point deadline = policy.timeout_ms
                                            ? start + std::chrono::milliseconds(*policy.timeout_ms)
                                            : start + kNoRouteTimeout;
+    const uint16_t port =
+        decision.destination.port != 0 ? decision.destination.port : destination_.port;
     const TrafficPolicyView traffic = snapshot.routes->trafficPolicy(
-        decision.destination.host, decision.destination.subset, destination_.port);
+        decision.destination.host, decision.destination.subset, port);
     const Balance balance = balanceOf(traffic.load_balancer);
     const OutlierSettings outlier_settings = OutlierSettings::fromProto(traffic.outlier_detection);
     const uint32_t tries = 1 + policy.retries.attempts;
@@ -376,8 +387,8 @@ class Session {
       const istio::workload::Workload& w = *exchange.chosen->workload;
       labels.destination_workload = w.workload_name().empty() ? w.name() : w.workload_name();
       labels.destination_workload_namespace = w.namespace_();
-      labels.destination_principal =
-          absl::StrCat("spiffe://cluster.local/ns/", w.namespace_(), "/sa/", w.service_account());
+      absl::StatusOr<tls::SpiffeId> id = agent::workloadIdentity(w, agent::kDefaultTrustDomain);
+      if (id.ok()) labels.destination_principal = id->toString();
       if (!w.canonical_name().empty()) labels.destination_app = w.canonical_name();
       if (!exchange.chosen->version.empty()) labels.destination_version = exchange.chosen->version;
     }
@@ -385,7 +396,7 @@ class Session {
                             exchange.response.body.size());
     // Envoy's default access-log fields, then Ambit's route and reason.
     accessLog()->info(
-        "\"{} {} {}\" {} {} {} {} {:.0f} \"{}\" \"{}\" \"{}\" src.identity={} route={} "
+        "\"{} {} {}\" {} {} {} {} {:.0f} \"{}\" \"{}\" \"{}\" src.identity={} route=\"{}\" "
         "attempts={}{}{}",
         request.method, request.target,
         request.version == 20 ? "HTTP/2" : (request.version == 10 ? "HTTP/1.0" : "HTTP/1.1"),

@@ -40,7 +40,22 @@ asio::awaitable<void> relayTcp(HttpSessionContext& context_,
   std::string refused;
   std::optional<UpstreamEndpoint> endpoint;
   std::optional<agent::Tunnel> tunnel;
-  if (snapshot->routes == nullptr) {
+  if (destination_.workload != nullptr) {
+    // A workload bound to the waypoint by its own label: no routes apply, it is the endpoint.
+    UpstreamEndpoint direct;
+    direct.workload = destination_.workload;
+    boost::system::error_code ec;
+    direct.address = boost::asio::ip::tcp::endpoint(
+        boost::asio::ip::make_address(destination_.address, ec), destination_.port);
+    endpoint = direct;
+    absl::StatusOr<agent::Tunnel> opened =
+        co_await openTunnel(context_.pool, *endpoint, caller_.address);
+    if (opened.ok()) {
+      tunnel = *opened;
+    } else {
+      refused = std::string(opened.status().message());
+    }
+  } else if (snapshot->routes == nullptr) {
     refused = "no routing config yet";
   } else {
     const TcpRouteDecision decision =
@@ -78,8 +93,9 @@ asio::awaitable<void> relayTcp(HttpSessionContext& context_,
   if (!tunnel) {
     // The client's CONNECT was accepted before the route was known: its stream is reset.
     downstream_->releaseChannel(stream_, hbone::kConnectError);
-    accessLog()->info("TCP {}:{} refused: {} src.identity={}", destination_.host, destination_.port,
-                      refused, caller_.identity);
+    accessLog()->info("TCP {}:{} refused: {} src.identity={}",
+                      destination_.host.empty() ? destination_.address : destination_.host,
+                      destination_.port, refused, caller_.identity);
     co_return;
   }
   uint64_t sent = 0;
@@ -120,8 +136,9 @@ asio::awaitable<void> relayTcp(HttpSessionContext& context_,
   }
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   accessLog()->info("TCP {}:{} -> {} {} bytes sent, {} received, {:.0f} ms{} src.identity={}",
-                    destination_.host, destination_.port, upstreamText(*endpoint), sent, received,
-                    ms, clean ? "" : " (reset)", caller_.identity);
+                    destination_.host.empty() ? destination_.address : destination_.host,
+                    destination_.port, upstreamText(*endpoint), sent, received, ms,
+                    clean ? "" : " (reset)", caller_.identity);
 }
 
 }  // namespace ambit::waypoint

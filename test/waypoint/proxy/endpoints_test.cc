@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include "core/xds/workload_labels.h"
-#include "waypoint/proxy/protocol.h"
 #include "waypoint/proxy/retry.h"
+#include "waypoint/route/protocol.h"
 
 namespace ambit::waypoint {
 namespace {
@@ -233,8 +233,8 @@ TEST_CASE("the protocol of a port: declared, or sniffed from the first bytes") {
   CHECK(protocolOf(istio::workload::HTTP11) == StreamProtocol::kHttp1);
   CHECK(protocolOf(istio::workload::TCP) == StreamProtocol::kTcp);
   CHECK(protocolOf(istio::workload::TLS) == StreamProtocol::kTcp);
-  CHECK(protocolOf(istio::workload::HTTP2) == StreamProtocol::kTcp);  // no HTTP/2 routing yet
-  CHECK(protocolOf(istio::workload::GRPC) == StreamProtocol::kTcp);
+  CHECK(protocolOf(istio::workload::HTTP2) == StreamProtocol::kHttp2);
+  CHECK(protocolOf(istio::workload::GRPC) == StreamProtocol::kTcp);  // trailers need HTTP/2 out
   CHECK(protocolOf(istio::workload::UNKNOWN) == StreamProtocol::kSniff);
   struct Row {
     std::string bytes;
@@ -249,7 +249,7 @@ TEST_CASE("the protocol of a port: declared, or sniffed from the first bytes") {
            {"OPTIONS * HTTP/1.1", SniffResult::kHttp1},
            {"M-SEARCH /x", SniffResult::kHttp1},
            {"POST http://a/ HTTP/1.1", SniffResult::kHttp1},
-           {"PRI * HTTP/2.0\r\n", SniffResult::kOther},
+           {"PRI * HTTP/2.0\r\n", SniffResult::kHttp2},
            {"PRI * HTTP/2", SniffResult::kNeedMore},
            {"hello\n", SniffResult::kOther},
            {"get / HTTP/1.1", SniffResult::kOther},
@@ -293,6 +293,48 @@ TEST_CASE("LEAST_REQUEST takes the less loaded of two random endpoints") {
   CHECK(pick(1 + 3 * 0) == "b");  // b (1) against a (5)
   CHECK(pick(1 + 3 * 2) == "c");  // b (1) against c (0)
   CHECK(pick(0 + 3 * 0) == "a");  // the same twice: a
+}
+
+}  // namespace
+}  // namespace ambit::waypoint
+
+namespace ambit::waypoint {
+namespace {
+
+TEST_CASE("a tunnel to the waypoint must name a service or workload bound to it") {
+  agent::Snapshot::Addresses addresses = mesh();
+  auto bound = std::make_shared<wl::Address>();
+  wl::Workload& w = *bound->mutable_workload();
+  w.set_uid("uid-d");
+  w.set_name("d");
+  w.set_namespace_("demo");
+  w.add_addresses(ip("10.244.3.7"));
+  w.set_status(wl::HEALTHY);
+  w.mutable_waypoint()->mutable_hostname()->set_namespace_("demo");
+  w.mutable_waypoint()->mutable_hostname()->set_hostname("waypoint.demo.svc.cluster.local");
+  addresses["d"] = bound;
+  ConfigStore store("demo", "waypoint");
+  CHECK(absl::IsFailedPrecondition(servedDestination(*store.current(), "10.96.0.10", 80).status()));
+  store.replaceAddresses(addresses);
+  auto s = store.current();
+
+  auto service = servedDestination(*s, "10.96.0.10", 80);
+  REQUIRE(service.ok());
+  CHECK(service->host == kHost);
+  CHECK(service->workload == nullptr);
+  CHECK(absl::IsNotFound(servedDestination(*s, "10.96.0.10", 81).status()));
+
+  auto workload = servedDestination(*s, "10.244.3.7", 5432);
+  REQUIRE(workload.ok());
+  REQUIRE(workload->workload != nullptr);
+  CHECK(workload->workload->name() == "d");
+  CHECK(workload->protocol == wl::TCP);  // carried as TCP: routes are for services
+
+  auto unbound = servedDestination(*s, "10.244.1.5", 8080);  // workload a has no waypoint
+  REQUIRE(absl::IsNotFound(unbound.status()));
+  CHECK(unbound.status().message() ==
+        "10.244.1.5 is not the address of a service or workload that uses this waypoint");
+  CHECK(absl::IsInvalidArgument(servedDestination(*s, "not-an-ip", 80).status()));
 }
 
 }  // namespace

@@ -235,7 +235,7 @@ class WaypointSystemTest(unittest.TestCase):
         self.assertEqual({r["status"] for r in rs}, {200})
         self.assertEqual(versions(rs), ["v1", "v2"])
         self.assertEqual(len({r["pod"] for r in rs}), 3, "round robin over the three pods")
-        self.assertIn("route=default", waypoint_log())
+        self.assertIn("route=\"default\"", waypoint_log())
 
     def test_01_route_by_user_agent(self):
         lab("apply", "-f", example(2), "-f", example(1), timeout=60)
@@ -274,7 +274,7 @@ class WaypointSystemTest(unittest.TestCase):
 
     def test_06_retries_until_an_endpoint_answers(self):
         lab("apply", "-f", example(6), timeout=60)
-        self.eventually_routed("example 06 in force", lambda rs: "route=default/my-service"
+        self.eventually_routed("example 06 in force", lambda rs: "route=\"default/my-service"
                                in waypoint_log(), n=1)
         key = uuid.uuid4().hex[:12]
         # retryOn gateway-error, 3 attempts: two 503s are retried, the third answer is a 200.

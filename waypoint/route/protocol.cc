@@ -1,4 +1,4 @@
-#include "waypoint/proxy/protocol.h"
+#include "waypoint/route/protocol.h"
 
 #include <cctype>
 
@@ -8,6 +8,8 @@ StreamProtocol protocolOf(istio::workload::AppProtocol protocol) {
   switch (protocol) {
     case istio::workload::HTTP11:
       return StreamProtocol::kHttp1;
+    case istio::workload::HTTP2:
+      return StreamProtocol::kHttp2;
     case istio::workload::UNKNOWN:
       return StreamProtocol::kSniff;
     default:
@@ -19,7 +21,7 @@ SniffResult sniffHttp1(std::string_view bytes) {
   constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0";
   if (bytes.substr(0, kHttp2Preface.size()) ==
       kHttp2Preface.substr(0, std::min(bytes.size(), kHttp2Preface.size()))) {
-    return bytes.size() >= kHttp2Preface.size() ? SniffResult::kOther : SniffResult::kNeedMore;
+    return bytes.size() >= kHttp2Preface.size() ? SniffResult::kHttp2 : SniffResult::kNeedMore;
   }
   // RFC 9110 methods are tokens; real ones are upper-case letters (and '-'), at most 20 here.
   size_t i = 0;

@@ -9,16 +9,17 @@
 
 namespace ambit::waypoint {
 
-enum class StreamProtocol { kHttp1, kTcp, kSniff };
+enum class StreamProtocol { kHttp1, kHttp2, kTcp, kSniff };
 
-// HTTP11 is routed as HTTP/1.1; HTTP2 and gRPC are carried as TCP (the waypoint does not speak
-// HTTP/2 yet, so their routes are not applied); TCP and TLS are TCP; UNKNOWN is sniffed.
+// HTTP11 is routed as HTTP/1.1; HTTP2 is told apart (kHttp2) but the waypoint does not speak
+// HTTP/2 yet, so it carries it, and gRPC, as TCP, without applying routes; TCP and TLS are TCP;
+// UNKNOWN is sniffed.
 StreamProtocol protocolOf(istio::workload::AppProtocol protocol);
 
-enum class SniffResult { kHttp1, kOther, kNeedMore };
+enum class SniffResult { kHttp1, kHttp2, kOther, kNeedMore };
 
-// Whether `first_bytes` open an HTTP/1.x request: a method token, a space and a target. The
-// HTTP/2 preface ("PRI * HTTP/2.0") is not HTTP/1.x. kNeedMore while they could still be.
+// What `first_bytes` open: an HTTP/1.x request (a method token, a space and a target), the HTTP/2
+// connection preface ("PRI * HTTP/2.0"), or anything else. kNeedMore while it cannot tell yet.
 SniffResult sniffHttp1(std::string_view first_bytes);
 
 }  // namespace ambit::waypoint
