@@ -26,7 +26,8 @@ std::string portText(uint16_t number, const ServicePortInfo& port) {
     case PortProtocol::kSniffed:
       break;
   }
-  return absl::StrCat(number, name, ": no protocol declared, sniffed; HTTP/1.1 is routed");
+  return absl::StrCat(number, name,
+                      ": no protocol declared, sniffed; HTTP/1.1 and HTTP/2 are routed");
 }
 
 void printHeader(const Explanation& e, std::ostream& out) {

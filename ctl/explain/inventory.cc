@@ -198,8 +198,8 @@ std::optional<ServicePortInfo> servicePort(const config::Object& service, uint32
       case waypoint::StreamProtocol::kHttp1:
         out.protocol = PortProtocol::kHttp1;
         break;
-      case waypoint::StreamProtocol::kHttp2:  // not spoken by the waypoint yet: carried as TCP
-        out.protocol = PortProtocol::kTcp;
+      case waypoint::StreamProtocol::kHttp2:
+        out.protocol = PortProtocol::kHttp2;
         break;
       case waypoint::StreamProtocol::kTcp:
         out.protocol = PortProtocol::kTcp;

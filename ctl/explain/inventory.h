@@ -73,9 +73,8 @@ class Inventory {
 
 // How the waypoint takes a Service port's bytes: by Istio's protocol of the port
 // (config::appProtocolOf, as the control plane states it) mapped as the waypoint maps it
-// (waypoint::protocolOf): HTTP/1.1 is routed; HTTP/2, gRPC, TCP and TLS are carried as TCP; a
-// port that declares nothing is sniffed (HTTP/1.1 is routed). kHttp2 is for when the waypoint
-// routes HTTP/2.
+// (waypoint::protocolOf): HTTP/1.1 and HTTP/2 are routed; gRPC, TCP and TLS are carried as TCP;
+// a port that declares nothing is sniffed (HTTP/1.1 and HTTP/2 are routed).
 enum class PortProtocol { kHttp1, kHttp2, kTcp, kSniffed };
 struct ServicePortInfo {
   std::string name;

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/tls/spiffe_id.h"
 #include "waypoint/http/http1_codec.h"
+#include "waypoint/http/http2_server.h"
 #include "waypoint/proxy/endpoints.h"
 #include "waypoint/proxy/retry.h"
 #include "waypoint/proxy/session_support.h"
@@ -97,9 +98,13 @@ class Session {
   asio::awaitable<void> run() {
     StreamProtocol protocol = protocolOf(destination_.protocol);
     if (protocol == StreamProtocol::kSniff) protocol = co_await sniff();
-    if (protocol == StreamProtocol::kTcp || protocol == StreamProtocol::kHttp2) {
+    if (protocol == StreamProtocol::kTcp) {
       co_await relayTcp(context_, downstream_, stream_, destination_, caller_, config_,
                         std::move(pending_));
+      co_return;
+    }
+    if (protocol == StreamProtocol::kHttp2) {
+      co_await runHttp2();
       co_return;
     }
     for (;;) {
@@ -144,6 +149,104 @@ class Session {
       if (!n.ok() || *n == 0) co_return StreamProtocol::kTcp;  // the relay ends it as it ended
       pending_.append(reinterpret_cast<const char*>(buffer_.data()), *n);
     }
+  }
+
+  // HTTP/2 (cleartext, prior knowledge): a reader feeding the codec and starting one coroutine
+  // per request, and a writer sending what the codec serializes. Ends when the client ends the
+  // tunnel or breaks HTTP/2, after the requests in flight are answered.
+  asio::awaitable<void> runHttp2() {
+    Http2Limits limits;
+    limits.max_header_list_size = static_cast<uint32_t>(context_.options.max_header_bytes);
+    limits.max_body_bytes = context_.options.max_body_bytes;
+    absl::StatusOr<std::unique_ptr<Http2ServerCodec>> codec = Http2ServerCodec::create(limits);
+    if (!codec.ok()) {
+      waypointLog()->warn("HTTP/2 session: {}", std::string(codec.status().message()));
+      downstream_->releaseChannel(stream_);
+      co_return;
+    }
+    h2_ = std::move(*codec);
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer reader_wake(executor, Clock::time_point::max());
+    asio::steady_timer writer_wake(executor, Clock::time_point::max());
+    h2_reader_wake_ = &reader_wake;
+    h2_writer_wake_ = &writer_wake;
+    bool writer_done = false;
+    asio::co_spawn(executor, writeHttp2(&writer_done), asio::detached);
+    bool clean = true;
+    std::string_view first = pending_;  // the preface, read while sniffing
+    for (;;) {
+      if (!first.empty()) {
+        clean = h2_->feed(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(first.data()),
+                                                   first.size()))
+                    .ok();
+        first = {};
+      } else {
+        absl::StatusOr<size_t> n = co_await downstream_->readSome(stream_, buffer_);
+        if (!n.ok() || *n == 0) {
+          clean = n.ok();
+          break;
+        }
+        clean = h2_->feed(std::span<const uint8_t>(buffer_.data(), *n)).ok();
+      }
+      for (auto& [id, request] : h2_->takeRequests()) {
+        ++h2_in_flight_;
+        asio::co_spawn(executor, serveHttp2Request(id, std::move(request)), asio::detached);
+      }
+      h2Notify();
+      if (!clean || h2_->wantsClose()) break;
+    }
+    pending_.clear();
+    while (h2_in_flight_ > 0) co_await waitOn(reader_wake);
+    h2_->shutdown();
+    h2_closing_ = true;
+    h2Notify();
+    while (!writer_done) co_await waitOn(reader_wake);
+    if (clean) {
+      downstream_->finishChannel(stream_);
+    } else {
+      downstream_->releaseChannel(stream_);
+    }
+  }
+
+  asio::awaitable<void> serveHttp2Request(int32_t id, HttpRequest request) {
+    Exchange exchange = co_await process(request);
+    const absl::Status answered = h2_->respond(id, exchange.response, request.method == "HEAD");
+    if (!answered.ok()) exchange.detail = std::string(answered.message());
+    const double duration_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - exchange.start).count();
+    record(request, exchange, duration_ms);
+    --h2_in_flight_;
+    h2Notify();
+  }
+
+  // Something changed (a request answered, output queued, the writer done): both sides look.
+  void h2Notify() {
+    h2_reader_wake_->cancel();
+    h2_writer_wake_->cancel();
+  }
+
+  asio::awaitable<void> writeHttp2(bool* done) {
+    for (;;) {
+      if (h2_->wantsWrite()) {
+        const std::span<const uint8_t> out = h2_->pendingOutput();
+        if (!out.empty()) {
+          const absl::Status written = co_await downstream_->writeAll(stream_, out);
+          if (!written.ok()) break;
+          h2_->consumeOutput(out.size());
+          continue;
+        }
+      }
+      if (h2_closing_ && !h2_->wantsWrite()) break;
+      co_await waitOn(*h2_writer_wake_);
+    }
+    *done = true;
+    h2Notify();
+  }
+
+  static asio::awaitable<void> waitOn(asio::steady_timer& timer) {
+    timer.expires_at(Clock::time_point::max());
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
 
   // Feeds the decoder until it holds a whole request or an error; false when the client ended the
@@ -419,6 +522,12 @@ class Session {
   std::string pending_;
   std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kReadSize);
   UpstreamTunnels tunnels_;
+  // HTTP/2 only.
+  std::unique_ptr<Http2ServerCodec> h2_;
+  asio::steady_timer* h2_reader_wake_ = nullptr;  // the reader waiting for requests in flight
+  asio::steady_timer* h2_writer_wake_ = nullptr;  // the writer waiting for output
+  size_t h2_in_flight_ = 0;
+  bool h2_closing_ = false;  // shut down: the writer ends once the output is written
 };
 
 }  // namespace

@@ -11,8 +11,9 @@ namespace ambit::waypoint {
 
 enum class StreamProtocol { kHttp1, kHttp2, kTcp, kSniff };
 
-// HTTP11 is routed as HTTP/1.1; HTTP2 is told apart (kHttp2) but the waypoint does not speak
-// HTTP/2 yet, so it carries it, and gRPC, as TCP, without applying routes; TCP and TLS are TCP;
+// HTTP11 is routed as HTTP/1.1 and HTTP2 as HTTP/2 (cleartext, prior knowledge; requests go on
+// to the endpoint as HTTP/1.1); gRPC is carried as TCP (its trailers need HTTP/2 to the endpoint,
+// which the waypoint does not speak yet, so its routes are not applied); TCP and TLS are TCP;
 // UNKNOWN is sniffed.
 StreamProtocol protocolOf(istio::workload::AppProtocol protocol);
 

@@ -425,6 +425,26 @@ for port in (9000, 9001):
         self.eventually_routed("beta users to v2 on 8081", lambda rs: versions(rs) == ["v2"],
                                path=":8081/", headers=["x-user-type: beta"])
 
+    def test_14_http2(self):
+        # HTTP/2 with prior knowledge (nghttp's default for http://) on port 8081, which declares
+        # no protocol: sniffed as HTTP/2, routed by example 04, sent on as HTTP/1.1.
+        lab("apply", "-f", example(2), "-f", example(4), timeout=60)
+
+        def versions_h2(*headers):
+            argv = ["exec", "default/client", "--", "nghttp", "-m", "6"]
+            for h in headers:
+                argv += ["-H", h]
+            out = lab(*argv, "http://my-service:8081/", timeout=60).stdout
+            return sorted(set(line.split("=", 1)[1] for line in out.splitlines()
+                              if line.startswith("version=")))
+        wait_for("HTTP/2 beta users to v2", lambda: versions_h2("x-user-type: beta") == ["v2"])
+        self.assertEqual(versions_h2(), ["v1"])
+        self.assertIn('"GET / HTTP/2" 200', waypoint_log())
+        # Six requests multiplexed on one connection (nghttp -m 6), each answered.
+        out = lab("exec", "default/client", "--", "nghttp", "-n", "--stat", "-m", "6",
+                  "http://my-service:8081/", timeout=60).stdout
+        self.assertEqual(out.count(" 200 "), 6, out)
+
     def test_12_istio_request_metrics(self):
         from prometheus_client.parser import text_string_to_metric_families
         lab("apply", "-f", example(2), "-f", example(4), timeout=60)
