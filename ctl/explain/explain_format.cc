@@ -124,7 +124,7 @@ std::vector<std::string> routePolicyLines(const waypoint::RoutePolicy& policy, b
     out.push_back(absl::StrCat("Fault: abort with ", what, " on ",
                                percentText(policy.abort->percent), " of requests"));
   }
-  if (!policy.delay && !policy.abort) out.push_back("Faults: none");
+  if (!policy.delay && !policy.abort) out.emplace_back("Faults: none");
   for (const waypoint::MirrorPolicy& mirror : policy.mirrors) {
     out.push_back(absl::StrCat(
         "Mirror: ", mirror.target.host, mirror.target.subset.empty() ? "" : " subset ",
@@ -132,7 +132,7 @@ std::vector<std::string> routePolicyLines(const waypoint::RoutePolicy& policy, b
         mirror.target.port == 0 ? std::string() : absl::StrCat(" port ", mirror.target.port), ", ",
         percentText(mirror.percent), " of requests"));
   }
-  if (policy.mirrors.empty()) out.push_back("Mirrors: none");
+  if (policy.mirrors.empty()) out.emplace_back("Mirrors: none");
   if (policy.cors != nullptr) {
     out.push_back(absl::StrCat("CORS: ", policy.cors->ShortDebugString(),
                                " (ambit-waypoint does not apply it)"));

@@ -97,7 +97,9 @@ class Session {
 
   asio::awaitable<void> run() {
     StreamProtocol protocol = protocolOf(destination_.protocol);
-    if (protocol == StreamProtocol::kSniff) protocol = co_await sniff();
+    if (protocol == StreamProtocol::kSniff) {
+      protocol = co_await sniff();
+    }
     if (protocol == StreamProtocol::kTcp) {
       co_await relayTcp(context_, downstream_, stream_, destination_, caller_, config_,
                         std::move(pending_));
@@ -196,11 +198,15 @@ class Session {
       if (!clean || h2_->wantsClose()) break;
     }
     pending_.clear();
-    while (h2_in_flight_ > 0) co_await waitOn(reader_wake);
+    while (h2_in_flight_ > 0) {
+      co_await waitOn(reader_wake);
+    }
     h2_->shutdown();
     h2_closing_ = true;
     h2Notify();
-    while (!writer_done) co_await waitOn(reader_wake);
+    while (!writer_done) {
+      co_await waitOn(reader_wake);
+    }
     if (clean) {
       downstream_->finishChannel(stream_);
     } else {

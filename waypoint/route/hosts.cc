@@ -11,11 +11,12 @@
 
 namespace ambit::waypoint {
 
-HostResolver::HostResolver(std::string domain_suffix, std::set<std::string, std::less<>> namespaces)
+HostResolver::HostResolver(const std::string& domain_suffix,
+                           std::set<std::string, std::less<>> namespaces)
     : domain_suffix_(toLower(domain_suffix)), namespaces_(std::move(namespaces)) {}
 
 std::string HostResolver::resolve(std::string_view host, std::string_view namespace_) const {
-  const std::string name = toLower(host);
+  std::string name = toLower(host);
   if (isWildcardHost(name) || isIpLiteral(name)) return name;
   const auto dots = std::count(name.begin(), name.end(), '.');
   if (dots == 0) return absl::StrCat(name, ".", av(namespace_), ".svc.", domain_suffix_);

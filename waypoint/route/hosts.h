@@ -20,7 +20,7 @@ namespace ambit::waypoint {
 // Names are compared in lower case, as DNS does.
 class HostResolver {
  public:
-  HostResolver(std::string domain_suffix, std::set<std::string, std::less<>> namespaces);
+  HostResolver(const std::string& domain_suffix, std::set<std::string, std::less<>> namespaces);
 
   std::string resolve(std::string_view host, std::string_view namespace_) const;
   const std::string& domainSuffix() const { return domain_suffix_; }

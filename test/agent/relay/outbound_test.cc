@@ -235,7 +235,7 @@ wl::GatewayAddress byHostname() {
   return out;
 }
 
-std::shared_ptr<const wl::Address> withWaypoint(std::shared_ptr<const wl::Address> address,
+std::shared_ptr<const wl::Address> withWaypoint(const std::shared_ptr<const wl::Address>& address,
                                                 const wl::GatewayAddress& waypoint) {
   auto out = std::make_shared<wl::Address>(*address);
   if (out->has_service()) {
