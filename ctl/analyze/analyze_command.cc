@@ -6,6 +6,7 @@
 #include "core/config/loader.h"
 #include "core/config/validate/validate.h"
 #include "ctl/analyze/output.h"
+#include "ctl/args.h"
 
 namespace ambit::ctl {
 namespace {
@@ -41,27 +42,17 @@ std::optional<Options> parse(const std::vector<std::string>& args, std::ostream&
     err << "ambitctl analyze: " << message << "\n(see 'ambitctl analyze --help')\n";
     return std::nullopt;
   };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    std::string flag = arg;
-    std::optional<std::string> value;
-    if (const size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    auto takeValue = [&]() -> std::optional<std::string> {
-      if (value) return value;
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
+  for (ArgReader reader(args); reader.next();) {
+    const std::string& arg = reader.arg();
+    const std::string& flag = reader.flag();
     if (flag == "-h" || flag == "--help") {
       options.help = true;
     } else if (flag == "-f" || flag == "--filename") {
-      auto v = takeValue();
+      auto v = reader.value();
       if (!v || v->empty()) return usageError(flag + " needs a file or directory");
       options.paths.push_back(*v);
     } else if (flag == "-o" || flag == "--output") {
-      auto v = takeValue();
+      auto v = reader.value();
       if (!v || (*v != "text" && *v != "json")) {
         return usageError(flag + " must be text or json");
       }

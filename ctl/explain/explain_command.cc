@@ -8,6 +8,7 @@
 #include "core/config/validate/validate.h"
 #include "ctl/analyze/analyze_command.h"
 #include "ctl/analyze/output.h"
+#include "ctl/args.h"
 #include "ctl/explain/explain.h"
 #include "ctl/explain/explain_text.h"
 
@@ -62,27 +63,17 @@ std::optional<Options> parse(const std::vector<std::string>& args, std::ostream&
     err << "ambitctl x explain: " << message << "\n(see 'ambitctl x explain --help')\n";
     return std::nullopt;
   };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    std::string flag = arg;
-    std::optional<std::string> value;
-    if (const size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    auto takeValue = [&]() -> std::optional<std::string> {
-      if (value) return value;
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
+  for (ArgReader reader(args); reader.next();) {
+    const std::string& arg = reader.arg();
+    const std::string& flag = reader.flag();
     if (flag == "-h" || flag == "--help") {
       options.help = true;
     } else if (flag == "-f" || flag == "--filename") {
-      auto v = takeValue();
+      auto v = reader.value();
       if (!v || v->empty()) return usageError(flag + " needs a file or directory");
       options.paths.push_back(*v);
     } else if (flag == "--from") {
-      auto v = takeValue();
+      auto v = reader.value();
       const size_t slash = v ? v->find('/') : std::string::npos;
       if (slash == std::string::npos || slash == 0 || slash + 1 == v->size() ||
           v->find('/', slash + 1) != std::string::npos) {
@@ -91,7 +82,7 @@ std::optional<Options> parse(const std::vector<std::string>& args, std::ostream&
       options.request.from_namespace = v->substr(0, slash);
       options.request.from_workload = v->substr(slash + 1);
     } else if (flag == "-H" || flag == "--header") {
-      auto v = takeValue();
+      auto v = reader.value();
       const size_t colon = v ? v->find(':') : std::string::npos;
       if (colon == std::string::npos || colon == 0) {
         return usageError(flag + " must be 'NAME: VALUE'");
@@ -100,7 +91,7 @@ std::optional<Options> parse(const std::vector<std::string>& args, std::ostream&
           std::string(absl::StripAsciiWhitespace(v->substr(0, colon))),
           std::string(absl::StripAsciiWhitespace(v->substr(colon + 1))));
     } else if (flag == "-o" || flag == "--output") {
-      auto v = takeValue();
+      auto v = reader.value();
       if (!v || (*v != "text" && *v != "json")) return usageError(flag + " must be text or json");
       options.output = *v;
     } else if (arg.size() > 1 && arg[0] == '-') {

@@ -36,28 +36,7 @@ void checkCases(const RouteConfig& config, const std::vector<Case>& cases) {
 }
 
 TEST_CASE("example 01: Mozilla user agents go to v2, others to v1") {
-  const auto config = withExample02(R"(
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: my-service
-spec:
-  hosts:
-  - my-service
-  http:
-  - match:
-    - headers:
-        user-agent:
-          prefix: "Mozilla"
-    route:
-    - destination:
-        host: my-service
-        subset: v2
-  - route:
-    - destination:
-        host: my-service
-        subset: v1
-)");
+  const auto config = withExample02(exampleYaml("01-route-by-user-agent.yaml"));
   CHECK(config->notes().empty());
   checkCases(*config,
              {
@@ -82,25 +61,7 @@ spec:
 }
 
 TEST_CASE("example 03: the canary split sends exactly 90% to v1 and 10% to v2") {
-  const auto config = withExample02(R"(
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: my-service
-spec:
-  hosts:
-  - my-service
-  http:
-  - route:
-    - destination:
-        host: my-service
-        subset: v1
-      weight: 90
-    - destination:
-        host: my-service
-        subset: v2
-      weight: 10
-)");
+  const auto config = withExample02(exampleYaml("03-canary-90-10.yaml"));
   const Request request;
   std::map<std::string, int> counts;
   constexpr int kDraws = 10000;
@@ -126,28 +87,7 @@ spec:
 }
 
 TEST_CASE("example 04: beta users go to v2") {
-  const auto config = withExample02(R"(
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: my-service
-spec:
-  hosts:
-  - my-service
-  http:
-  - match:
-    - headers:
-        x-user-type:
-          exact: "beta"
-    route:
-    - destination:
-        host: my-service
-        subset: v2
-  - route:
-    - destination:
-        host: my-service
-        subset: v1
-)");
+  const auto config = withExample02(exampleYaml("04-ab-testing.yaml"));
   checkCases(*config, {
                           {"beta", Request().header("x-user-type", "beta"), "v2", 0},
                           {"Beta (exact is case-sensitive)",
@@ -159,38 +99,7 @@ spec:
 }
 
 TEST_CASE("example 05: route by URI prefix, then by header, then the default") {
-  const auto config = withExample02(R"(
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: my-service
-spec:
-  hosts:
-  - my-service
-  http:
-  # Route by URI
-  - match:
-    - uri:
-        prefix: "/api/v2"
-    route:
-    - destination:
-        host: my-service
-        subset: v2
-  # Route by header
-  - match:
-    - headers:
-        end-user:
-          exact: "jason"
-    route:
-    - destination:
-        host: my-service
-        subset: v2
-  # Default route
-  - route:
-    - destination:
-        host: my-service
-        subset: v1
-)");
+  const auto config = withExample02(exampleYaml("05-request-routing.yaml"));
   Request v2_path;
   v2_path.path = "/api/v2/items?page=2";
   Request v2_prefix_only;

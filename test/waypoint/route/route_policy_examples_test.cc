@@ -12,24 +12,7 @@ using Kind = RouteDecision::Kind;
 constexpr const char* kHost = "my-service.default.svc.cluster.local";
 
 TEST_CASE("example 06: timeout and retries come with the decision") {
-  const auto config = withExample02(R"(
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: my-service
-spec:
-  hosts:
-  - my-service
-  http:
-  - route:
-    - destination:
-        host: my-service
-    timeout: 10s
-    retries:
-      attempts: 3
-      perTryTimeout: 3s
-      retryOn: gateway-error,connect-failure,refused-stream
-)");
+  const auto config = withExample02(exampleYaml("06-timeouts-retries.yaml"));
   Request request;
   request.port = 8080;
   const RouteDecision d = decideRoute(*config, kHost, request.view(), 12345);
@@ -49,22 +32,8 @@ spec:
 }
 
 TEST_CASE("example 07: the outlier detection of the DestinationRule applies to the host") {
-  const auto config = build(loadYaml(R"(
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata:
-  name: my-service
-spec:
-  host: my-service
-  trafficPolicy:
-    outlierDetection:
-      consecutive5xxErrors: 5
-      interval: 30s
-      baseEjectionTime: 30s
-      maxEjectionPercent: 100
-      minHealthPercent: 0
-)"),
-                            {service("default", "my-service")});
+  const auto config =
+      build(loadYaml(exampleYaml("07-circuit-breaker.yaml")), {service("default", "my-service")});
   const TrafficPolicyView policy = config->trafficPolicy(kHost, "");
   CHECK(policy.destination_rule == "default/my-service");
   REQUIRE(policy.outlier_detection != nullptr);
@@ -82,28 +51,7 @@ spec:
 }
 
 TEST_CASE("example 08: the route's delay and abort, each with its percentage") {
-  const auto config = withExample02(R"(
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: my-service
-spec:
-  hosts:
-  - my-service
-  http:
-  - fault:
-      delay:
-        percentage:
-          value: 10
-        fixedDelay: 5s
-      abort:
-        percentage:
-          value: 5
-        httpStatus: 500
-    route:
-    - destination:
-        host: my-service
-)");
+  const auto config = withExample02(exampleYaml("08-fault-injection.yaml"));
   const RouteDecision d = decideRoute(*config, kHost, Request().view(), 0);
   REQUIRE(d.kind == Kind::kForward);
   REQUIRE(d.policy->delay);

@@ -1,5 +1,8 @@
 #include "test/waypoint/route/route_test_support.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <google/protobuf/text_format.h>
 #include <catch2/catch.hpp>
 
@@ -61,35 +64,17 @@ std::shared_ptr<const RouteConfig> build(Objects objects, std::vector<ServiceInf
   return *config;
 }
 
+std::string exampleYaml(const std::string& file) {
+  const std::string path = std::string(AMBIT_SOURCE_DIR) + "/samples/istio/" + file;
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 const std::string& example02Yaml() {
-  static const std::string yaml = R"(
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata:
-  name: my-service
-spec:
-  host: my-service
-  trafficPolicy:
-    connectionPool:
-      tcp:
-        maxConnections: 100
-      http:
-        h2UpgradePolicy: UPGRADE
-        http1MaxPendingRequests: 100
-        http2MaxRequests: 1000
-    loadBalancer:
-      simple: ROUND_ROBIN
-  subsets:
-  - name: v1
-    labels:
-      version: v1
-  - name: v2
-    labels:
-      version: v2
-    trafficPolicy:
-      loadBalancer:
-        simple: LEAST_CONN
-)";
+  static const std::string yaml = exampleYaml("02-destinationrule-pool-lb-subsets.yaml");
   return yaml;
 }
 

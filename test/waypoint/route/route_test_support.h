@@ -34,6 +34,8 @@ ServiceInfo service(const std::string& namespace_, const std::string& name,
 
 std::shared_ptr<const RouteConfig> build(Objects objects, std::vector<ServiceInfo> services);
 
+// The text of one of Istio's examples as users write them, samples/istio/<file>.
+std::string exampleYaml(const std::string& file);
 // The text of example 02-destinationrule-pool-lb-subsets.yaml: DestinationRule my-service with
 // subsets v1 and v2.
 const std::string& example02Yaml();
