@@ -21,15 +21,6 @@ namespace asio = boost::asio;
 
 std::shared_ptr<spdlog::logger> logger() { return log::get("agent"); }
 
-absl::StatusOr<std::string> readSmallFile(const std::string& path, const std::string& what) {
-  absl::StatusOr<std::string> content = readFile(path, 1 << 20);
-  if (!content.ok()) {
-    return absl::Status(content.status().code(),
-                        absl::StrCat(what, ": ", std::string(content.status().message())));
-  }
-  return content;
-}
-
 absl::Status validateResource(const std::string& type_url, const std::string&,
                               const google::protobuf::Any& body) {
   if (type_url == xds::kAddressType) return decodeAddress(body).status();
@@ -41,21 +32,6 @@ absl::Status validateResource(const std::string& type_url, const std::string&,
 }
 
 // The certificate manager as the data path's source of credentials.
-class ManagedCredentials final : public CredentialSource {
- public:
-  explicit ManagedCredentials(const WorkloadCertificates& certificates)
-      : certificates_(certificates) {}
-  std::shared_ptr<const tls::WorkloadCredential> credential(
-      const std::string& identity) const override {
-    return certificates_.get(identity);
-  }
-  std::shared_ptr<const tls::TrustBundle> trustBundle() const override {
-    return certificates_.trustBundle();
-  }
-
- private:
-  const WorkloadCertificates& certificates_;
-};
 
 }  // namespace
 
@@ -72,8 +48,8 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::create(NodeAgentOptions op
 absl::Status NodeAgent::init() {
   AMBIT_ASSIGN_OR_RETURN(redirector_, makeRedirector(options_.redirect, options_.capture));
   redirector_->exportMetrics(metrics_.registry());
-  AMBIT_ASSIGN_OR_RETURN(std::string root, readSmallFile(options_.control_ca_file, "--control-ca"));
-  AMBIT_ASSIGN_OR_RETURN(std::string token, readSmallFile(options_.token_file, "--token-file"));
+  AMBIT_ASSIGN_OR_RETURN(std::string root, readFlagFile(options_.control_ca_file, "--control-ca"));
+  AMBIT_ASSIGN_OR_RETURN(std::string token, readFlagFile(options_.token_file, "--token-file"));
   token = std::string(absl::StripAsciiWhitespace(token));
   if (token.empty()) return absl::InvalidArgumentError("--token-file: the file is empty");
   AMBIT_ASSIGN_OR_RETURN(auto control_tls, tls::clientCredentials(root));
@@ -88,7 +64,6 @@ absl::Status NodeAgent::init() {
                              options_.control_address, tls::withBearerToken(control_tls, token),
                              options_.control_server_name)),
                          certificate_options));
-  credential_source_ = std::make_unique<ManagedCredentials>(*certificates_);
 
   const size_t worker_count = options_.workers > 0
                                   ? options_.workers
@@ -104,7 +79,7 @@ absl::Status NodeAgent::init() {
   pod_options.node = options_.node;
   pod_options.proxy.delivery_mark = redirector_->deliveryMark(pod_options.capture);
   pods_ = std::make_unique<PodManager>(enrollment_, workers, pod_options, *redirector_, store_,
-                                       metrics_, *credential_source_);
+                                       metrics_, *certificates_);
   store_.subscribe([this](const std::shared_ptr<const Snapshot>& snapshot) {
     metrics_.snapshot_workloads.set(static_cast<int64_t>(snapshot->workloadCount()));
     metrics_.snapshot_services.set(static_cast<int64_t>(snapshot->serviceCount()));

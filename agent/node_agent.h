@@ -77,7 +77,6 @@ class NodeAgent {
   SnapshotStore store_;
   std::unique_ptr<Redirector> redirector_;
   std::unique_ptr<WorkloadCertificates> certificates_;
-  std::unique_ptr<CredentialSource> credential_source_;  // certificates_ as the data path sees it
   std::unique_ptr<PodManager> pods_;
   std::unique_ptr<xds::DeltaAdsClient> xds_;
   std::unique_ptr<cni::CniServer> cni_;

@@ -24,4 +24,13 @@ absl::StatusOr<std::string> readFile(const std::filesystem::path& path, size_t l
   return text;
 }
 
+absl::StatusOr<std::string> readFlagFile(const std::string& path, const std::string& flag) {
+  absl::StatusOr<std::string> content = readFile(path, 1 << 20);
+  if (!content.ok()) {
+    return absl::Status(content.status().code(),
+                        absl::StrCat(flag, ": ", std::string(content.status().message())));
+  }
+  return content;
+}
+
 }  // namespace ambit

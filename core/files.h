@@ -14,4 +14,8 @@ namespace ambit {
 absl::StatusOr<std::string> readFile(const std::filesystem::path& path, size_t limit,
                                      const std::string& what = "read");
 
+// A small file (at most 1 MiB) named by a command-line flag, e.g. a token or a CA certificate.
+// Errors read "<flag>: <reason>".
+absl::StatusOr<std::string> readFlagFile(const std::string& path, const std::string& flag);
+
 }  // namespace ambit

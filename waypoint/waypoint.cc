@@ -35,22 +35,6 @@ constexpr const char* kDestinationRuleType =
 constexpr const char* kEnvoyFilterType =
     "type.googleapis.com/istio.networking.v1alpha3.EnvoyFilter";
 
-class ManagedCredentials final : public agent::CredentialSource {
- public:
-  explicit ManagedCredentials(const agent::WorkloadCertificates& certificates)
-      : certificates_(certificates) {}
-  std::shared_ptr<const tls::WorkloadCredential> credential(
-      const std::string& identity) const override {
-    return certificates_.get(identity);
-  }
-  std::shared_ptr<const tls::TrustBundle> trustBundle() const override {
-    return certificates_.trustBundle();
-  }
-
- private:
-  const agent::WorkloadCertificates& certificates_;
-};
-
 // "namespace/name" resource names, as the control plane gives them.
 std::pair<std::string, std::string> splitName(const std::string& name) {
   const size_t slash = name.find('/');
@@ -74,15 +58,6 @@ absl::Status validateResource(const std::string& type_url, const std::string& na
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> readSmallFile(const std::string& path, const std::string& what) {
-  absl::StatusOr<std::string> content = readFile(path, 1 << 20);
-  if (!content.ok()) {
-    return absl::Status(content.status().code(),
-                        absl::StrCat(what, ": ", std::string(content.status().message())));
-  }
-  return content;
-}
-
 }  // namespace
 
 struct Waypoint::Impl {
@@ -91,7 +66,6 @@ struct Waypoint::Impl {
   metrics::Registry registry;
   std::unique_ptr<RequestMetrics> request_metrics;
   std::unique_ptr<agent::WorkloadCertificates> certificates;
-  std::unique_ptr<ManagedCredentials> credentials;
   std::unique_ptr<ConfigStore> config;
   std::unique_ptr<xds::DeltaAdsClient> xds;
   std::vector<std::unique_ptr<ProxyWorker>> workers;
@@ -112,8 +86,8 @@ absl::Status Waypoint::Impl::init() {
   if (o.namespace_.empty()) return absl::InvalidArgumentError("--namespace is required");
   if (o.name.empty()) return absl::InvalidArgumentError("--name is required");
   identity = absl::StrCat("spiffe://", o.trust_domain, "/ns/", o.namespace_, "/sa/", o.name);
-  AMBIT_ASSIGN_OR_RETURN(std::string root, readSmallFile(o.control_ca_file, "--control-ca"));
-  AMBIT_ASSIGN_OR_RETURN(std::string token, readSmallFile(o.token_file, "--token-file"));
+  AMBIT_ASSIGN_OR_RETURN(std::string root, readFlagFile(o.control_ca_file, "--control-ca"));
+  AMBIT_ASSIGN_OR_RETURN(std::string token, readFlagFile(o.token_file, "--token-file"));
   token = std::string(absl::StripAsciiWhitespace(token));
   if (token.empty()) return absl::InvalidArgumentError("--token-file: the file is empty");
   AMBIT_ASSIGN_OR_RETURN(auto control_tls, tls::clientCredentials(root));
@@ -130,7 +104,6 @@ absl::Status Waypoint::Impl::init() {
               o.control_address, tls::withBearerToken(control_tls, token), o.control_server_name)),
           certificate_options));
   certificates->setIdentities({identity});
-  credentials = std::make_unique<ManagedCredentials>(*certificates);
   config = std::make_unique<ConfigStore>(o.namespace_, o.name, "cluster.local", &registry);
 
   ProxyOptions proxy;
@@ -145,7 +118,7 @@ absl::Status Waypoint::Impl::init() {
   const size_t count =
       o.workers > 0 ? o.workers : std::max<size_t>(1, std::thread::hardware_concurrency());
   for (size_t i = 0; i < count; ++i) {
-    auto worker = std::make_unique<ProxyWorker>(i, *config, *credentials, *request_metrics, proxy);
+    auto worker = std::make_unique<ProxyWorker>(i, *config, *certificates, *request_metrics, proxy);
     AMBIT_RETURN_IF_ERROR(worker->listen());
     workers.push_back(std::move(worker));
   }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "agent/identity/certificate_client.h"
+#include "agent/identity/credential_source.h"
 #include "core/metrics/registry.h"
 #include "core/published.h"
 #include "core/status.h"
@@ -95,7 +96,8 @@ struct WorkloadCertificatesOptions {
   bool start_thread = true;
 };
 
-class WorkloadCertificates {
+// It is the data path's CredentialSource: connections read certificates from it directly.
+class WorkloadCertificates final : public CredentialSource {
  public:
   // The client is called from the manager's thread only. Errors: a malformed trust_bundle_pem.
   static absl::StatusOr<std::unique_ptr<WorkloadCertificates>> create(
@@ -114,7 +116,11 @@ class WorkloadCertificates {
 
   // The roots peers' chains must lead to: the root of the CA's latest answer, or the seed given at
   // creation before then; nullptr when neither exists yet.
-  std::shared_ptr<const tls::TrustBundle> trustBundle() const;
+  std::shared_ptr<const tls::TrustBundle> trustBundle() const override;
+  std::shared_ptr<const tls::WorkloadCredential> credential(
+      const std::string& identity) const override {
+    return get(identity);
+  }
 
   // Does every fetch and drop that is due at the clock's current time on the calling thread, and
   // returns when the next one is due (time_point::max() when nothing is). The manager's thread
