@@ -15,7 +15,6 @@
 
 #include "agent/identity/identities_on_node.h"
 #include "core/log.h"
-#include "core/tls/spiffe_id.h"
 #include "waypoint/http/http1_codec.h"
 #include "waypoint/http/http2_server.h"
 #include "waypoint/proxy/endpoints.h"
@@ -24,7 +23,6 @@
 #include "waypoint/proxy/upstream_call.h"
 #include "waypoint/route/protocol.h"
 #include "waypoint/route/route_decision.h"
-#include "waypoint/route/tcp_route.h"
 
 namespace ambit::waypoint {
 namespace {
@@ -60,11 +58,11 @@ struct Exchange {
   HttpResponse response;
   std::string flags;  // Envoy's response flags, "-" when none
   std::string detail;
-  std::string route;     // "demo/my-service route 0", "default"
-  std::string upstream;  // "10.244.2.5:8080"
-  const UpstreamEndpoint* endpoint = nullptr;
+  std::string route;  // "demo/my-service route 0", "default"
   std::optional<UpstreamEndpoint> chosen;
   int attempts = 0;
+  // The calling workload, looked up once on the request's snapshot; null when unknown.
+  agent::Snapshot::WorkloadPtr source;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -290,6 +288,7 @@ class Session {
       lower_headers.emplace_back(absl::AsciiStrToLower(h.name), h.value);
     }
     const agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot, caller_);
+    exchange.source = source;
     const std::map<std::string, std::string>* source_labels =
         source != nullptr ? &snapshot->labelsOf(source->uid()) : nullptr;
     RequestView view;
@@ -392,8 +391,6 @@ class Session {
         }
       }
       exchange.chosen = *endpoint;
-      exchange.upstream =
-          absl::StrCat(endpoint->address.address().to_string(), ":", endpoint->address.port());
       ++exchange.attempts;
       Clock::time_point attempt_deadline = deadline;
       if (policy.retries.per_try_timeout_ms) {
@@ -470,16 +467,14 @@ class Session {
   }
 
   void record(const HttpRequest& request, const Exchange& exchange, double duration_ms) {
-    const std::shared_ptr<const WaypointSnapshot> snapshot = config_.current();
     RequestLabels labels;
     labels.response_code = exchange.response.status;
     labels.response_flags = exchange.flags.empty() ? "-" : exchange.flags;
-    absl::StatusOr<tls::SpiffeId> source_id = tls::SpiffeId::parse(caller_.identity);
-    if (source_id.ok()) {
+    if (!caller_namespace_.empty()) {  // the identity parsed
       labels.source_principal = caller_.identity;
-      labels.source_workload_namespace = source_id->ns;
+      labels.source_workload_namespace = caller_namespace_;
     }
-    if (agent::Snapshot::WorkloadPtr source = sourceWorkload(*snapshot, caller_)) {
+    if (const agent::Snapshot::WorkloadPtr& source = exchange.source) {
       labels.source_workload =
           source->workload_name().empty() ? source->name() : source->workload_name();
       labels.source_workload_namespace = source->namespace_();
@@ -511,8 +506,9 @@ class Session {
         request.version == 20 ? "HTTP/2" : (request.version == 10 ? "HTTP/1.0" : "HTTP/1.1"),
         exchange.response.status, labels.response_flags, request.body.size(),
         exchange.response.body.size(), duration_ms, request.headers.get("user-agent").value_or("-"),
-        request.authority(), exchange.upstream.empty() ? "-" : exchange.upstream, caller_.identity,
-        exchange.route, exchange.attempts, exchange.detail.empty() ? "" : " reason=\"",
+        request.authority(), exchange.chosen ? upstreamText(*exchange.chosen) : "-",
+        caller_.identity, exchange.route, exchange.attempts,
+        exchange.detail.empty() ? "" : " reason=\"",
         exchange.detail.empty() ? "" : absl::StrCat(exchange.detail, "\""));
   }
 
