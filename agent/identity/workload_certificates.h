@@ -102,7 +102,7 @@ class WorkloadCertificates final : public CredentialSource {
   // The client is called from the manager's thread only. Errors: a malformed trust_bundle_pem.
   static absl::StatusOr<std::unique_ptr<WorkloadCertificates>> create(
       std::shared_ptr<CertificateClient> client, WorkloadCertificatesOptions options = {});
-  ~WorkloadCertificates();
+  ~WorkloadCertificates() override;
   WorkloadCertificates(const WorkloadCertificates&) = delete;
   WorkloadCertificates& operator=(const WorkloadCertificates&) = delete;
 
