@@ -39,6 +39,9 @@ requests inside them by the VirtualServices and DestinationRules of the services
   --max-header-bytes N           largest request or response header accepted (default 61440)
   --max-body-bytes N             largest request or response body accepted (default 1048576)
   --certificate-ttl-s N          lifetime asked of the CA for the certificate (default 86400)
+  --path-normalization MODE      how request paths are normalized before policies and routing:
+                                 NONE, BASE, MERGE_SLASHES or DECODE_AND_MERGE_SLASHES
+                                 (Istio's meshConfig.pathNormalization; default BASE)
   --log-level LEVEL              trace, debug, info, warn, error or off (default info)
   -h, --help                     show this help
 )";
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
                [&](long v) { options.max_body_bytes = static_cast<size_t>(v); });
   flags.number("--certificate-ttl-s", 60, 365L * 86400,
                [&](long v) { options.certificate_ttl = std::chrono::seconds(v); });
+  flags.text("--path-normalization", &options.path_normalization);
   flags.text("--log-level", &log_level);
   if (std::optional<int> exit_code = flags.parse(argc, argv)) return *exit_code;
   if (auto status = ambit::log::setLevel(log_level); !status.ok()) {

@@ -19,7 +19,10 @@
 #include "core/xds/delta_ads_client.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
+#include "istio/security/v1beta1/authorization_policy.pb.h"
+#include "istio/security/v1beta1/request_authentication.pb.h"
 #include "waypoint/config/config_store.h"
+#include "waypoint/config/jwks_cache.h"
 #include "waypoint/proxy/proxy_worker.h"
 #include "waypoint/telemetry/request_metrics.h"
 
@@ -34,6 +37,10 @@ constexpr const char* kDestinationRuleType =
     "type.googleapis.com/istio.networking.v1alpha3.DestinationRule";
 constexpr const char* kEnvoyFilterType =
     "type.googleapis.com/istio.networking.v1alpha3.EnvoyFilter";
+constexpr const char* kAuthorizationPolicyType =
+    "type.googleapis.com/istio.security.v1beta1.AuthorizationPolicy";
+constexpr const char* kRequestAuthenticationType =
+    "type.googleapis.com/istio.security.v1beta1.RequestAuthentication";
 
 // "namespace/name" resource names, as the control plane gives them.
 std::pair<std::string, std::string> splitName(const std::string& name) {
@@ -54,6 +61,16 @@ absl::Status validateResource(const std::string& type_url, const std::string& na
   } else if (type_url == kEnvoyFilterType) {
     istio::networking::v1alpha3::EnvoyFilter spec;
     if (!body.UnpackTo(&spec)) return absl::InvalidArgumentError(name + ": not an EnvoyFilter");
+  } else if (type_url == kAuthorizationPolicyType) {
+    istio::security::v1beta1::AuthorizationPolicy spec;
+    if (!body.UnpackTo(&spec)) {
+      return absl::InvalidArgumentError(name + ": not an AuthorizationPolicy");
+    }
+  } else if (type_url == kRequestAuthenticationType) {
+    istio::security::v1beta1::RequestAuthentication spec;
+    if (!body.UnpackTo(&spec)) {
+      return absl::InvalidArgumentError(name + ": not a RequestAuthentication");
+    }
   }
   return absl::OkStatus();
 }
@@ -67,6 +84,7 @@ struct Waypoint::Impl {
   std::unique_ptr<RequestMetrics> request_metrics;
   std::unique_ptr<agent::WorkloadCertificates> certificates;
   std::unique_ptr<ConfigStore> config;
+  std::unique_ptr<JwksCache> jwks;
   std::unique_ptr<xds::DeltaAdsClient> xds;
   std::vector<std::unique_ptr<ProxyWorker>> workers;
   std::unique_ptr<http::AdminServer> admin;
@@ -104,7 +122,12 @@ absl::Status Waypoint::Impl::init() {
               o.control_address, tls::withBearerToken(control_tls, token), o.control_server_name)),
           certificate_options));
   certificates->setIdentities({identity});
-  config = std::make_unique<ConfigStore>(o.namespace_, o.name, "cluster.local", &registry);
+  AMBIT_ASSIGN_OR_RETURN(const PathNormalization normalization,
+                         parsePathNormalization(o.path_normalization));
+  config = std::make_unique<ConfigStore>(o.namespace_, o.name, "cluster.local", &registry,
+                                         normalization);
+  jwks = std::make_unique<JwksCache>(
+      JwksCacheOptions{}, [this] { config->replaceJwks(jwks->current()); }, &registry);
 
   ProxyOptions proxy;
   proxy.identity = identity;
@@ -128,8 +151,8 @@ absl::Status Waypoint::Impl::init() {
   xds_options.credentials = tls::withBearerToken(control_tls, token);
   xds_options.server_name = o.control_server_name;
   xds_options.node_id = absl::StrCat("waypoint~", o.namespace_, "/", o.name);
-  xds_options.type_urls = {xds::kAddressType, kVirtualServiceType, kDestinationRuleType,
-                           kEnvoyFilterType};
+  xds_options.type_urls = {xds::kAddressType, kVirtualServiceType,      kDestinationRuleType,
+                           kEnvoyFilterType,  kAuthorizationPolicyType, kRequestAuthenticationType};
   xds = std::make_unique<xds::DeltaAdsClient>(
       xds_options, validateResource,
       [this](const std::string& type_url, const xds::ResourceMap& resources) {
@@ -188,7 +211,25 @@ void Waypoint::Impl::onResources(const std::string& type_url, const xds::Resourc
       if (resource.body.UnpackTo(&entry.spec)) entries.push_back(std::move(entry));
     }
     config->replaceEnvoyFilters(entries);
+  } else if (type_url == kAuthorizationPolicyType) {
+    std::vector<AuthorizationPolicyEntry> entries;
+    for (const auto& [name, resource] : resources) {
+      AuthorizationPolicyEntry entry;
+      std::tie(entry.namespace_, entry.name) = splitName(name);
+      if (resource.body.UnpackTo(&entry.spec)) entries.push_back(std::move(entry));
+    }
+    config->replaceAuthorizationPolicies(std::move(entries));
+  } else if (type_url == kRequestAuthenticationType) {
+    std::vector<RequestAuthnEntry> entries;
+    for (const auto& [name, resource] : resources) {
+      RequestAuthnEntry entry;
+      std::tie(entry.namespace_, entry.name) = splitName(name);
+      if (resource.body.UnpackTo(&entry.spec)) entries.push_back(std::move(entry));
+    }
+    config->replaceRequestAuthentications(std::move(entries));
   }
+  // The services served or the rules may have changed: fetch the key sets the rules name now.
+  if (const auto& security = config->current()->security) jwks->setUris(security->jwksUris());
 }
 
 http::Response Waypoint::Impl::ready() const {
@@ -211,6 +252,7 @@ Waypoint::~Waypoint() {
   }
   for (auto& worker : impl_->workers) worker->stop();
   if (impl_->xds) impl_->xds->stop();
+  impl_->jwks.reset();
   if (impl_->certificates) impl_->certificates->stop();
 }
 

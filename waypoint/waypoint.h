@@ -38,6 +38,9 @@ struct WaypointOptions {
   uint32_t upstream_mark = 0;  // SO_MARK of upstream sockets; 0 leaves them unmarked
   size_t max_header_bytes = 60 * 1024;
   size_t max_body_bytes = 1 << 20;
+  // meshConfig.pathNormalization's name: NONE, BASE (the default), MERGE_SLASHES or
+  // DECODE_AND_MERGE_SLASHES.
+  std::string path_normalization = "BASE";
 };
 
 class Waypoint {

@@ -60,10 +60,11 @@ absl::StatusOr<ServedDestination> servedDestination(const WaypointSnapshot& snap
 }
 
 ConfigStore::ConfigStore(std::string gateway_namespace, std::string name, std::string domain_suffix,
-                         metrics::Registry* registry)
+                         metrics::Registry* registry, PathNormalization normalization)
     : namespace_(std::move(gateway_namespace)),
       name_(std::move(name)),
       domain_suffix_(std::move(domain_suffix)),
+      normalization_(normalization),
       registry_(registry),
       rate_limits_(std::make_shared<RateLimits>(std::vector<RateLimitRule>{}, nullptr)) {}
 
@@ -115,10 +116,34 @@ void ConfigStore::replaceEnvoyFilters(const std::vector<EnvoyFilterEntry>& entri
   rebuildLocked();
 }
 
+void ConfigStore::replaceAuthorizationPolicies(std::vector<AuthorizationPolicyEntry> entries) {
+  std::lock_guard lock(mu_);
+  authorization_policies_ = std::move(entries);
+  rebuildLocked();
+}
+
+void ConfigStore::replaceRequestAuthentications(std::vector<RequestAuthnEntry> entries) {
+  std::lock_guard lock(mu_);
+  request_authns_ = std::move(entries);
+  rebuildLocked();
+}
+
+void ConfigStore::replaceJwks(std::shared_ptr<const JwksSet> jwks) {
+  std::lock_guard lock(mu_);
+  jwks_ = std::move(jwks);
+  auto next = std::make_shared<WaypointSnapshot>(*current_.get());
+  next->jwks = jwks_;
+  current_.publish(std::move(next));
+}
+
 void ConfigStore::rebuildLocked() {
   auto next = std::make_shared<WaypointSnapshot>();
   next->rate_limits = rate_limits_;
+  next->jwks = jwks_;
+  std::vector<SecurityTarget> targets;
+  std::vector<std::string> security_notes;
   if (!have_addresses_) {
+    next->security = SecurityConfig::build({}, {}, {}, normalization_, security_notes);
     current_.publish(std::move(next));
     return;
   }
@@ -138,6 +163,7 @@ void ConfigStore::rebuildLocked() {
   for (const auto& [key, service] : next->mesh->services()) {
     next->services_by_host[service->hostname()] = service;
     if (!service->has_waypoint() || !isThisWaypoint(service->waypoint(), *next->mesh)) continue;
+    targets.push_back(SecurityTarget{service->namespace_(), service->name(), service->hostname()});
     ServiceInfo info;
     info.namespace_ = service->namespace_();
     info.hostname = service->hostname();
@@ -159,9 +185,14 @@ void ConfigStore::rebuildLocked() {
     next->routes = std::move(*routes);
     for (const std::string& note : next->routes->notes()) logger()->info("routing: {}", note);
   }
-  logger()->info("config version {}: {} services served, {} VirtualServices, {} DestinationRules",
-                 next->version, next->routes ? next->routes->services().size() : 0,
-                 virtual_services_.size(), destination_rules_.size());
+  next->security = SecurityConfig::build(authorization_policies_, request_authns_, targets,
+                                         normalization_, security_notes);
+  for (const std::string& note : security_notes) logger()->warn("security: {}", note);
+  logger()->info(
+      "config version {}: {} services served, {} VirtualServices, {} DestinationRules, "
+      "{} AuthorizationPolicies, {} RequestAuthentications",
+      next->version, next->routes ? next->routes->services().size() : 0, virtual_services_.size(),
+      destination_rules_.size(), authorization_policies_.size(), request_authns_.size());
   current_.publish(std::move(next));
 }
 

@@ -15,6 +15,8 @@
 #include "agent/state/snapshot.h"
 #include "core/published.h"
 #include "core/status.h"
+#include "waypoint/config/jwks_cache.h"
+#include "waypoint/config/security_config.h"
 #include "waypoint/proxy/rate_limits.h"
 #include "waypoint/route/route_config.h"
 
@@ -38,6 +40,12 @@ struct WaypointSnapshot {
   // EnvoyFilters change. Never null.
   std::shared_ptr<RateLimits> rate_limits =
       std::make_shared<RateLimits>(std::vector<RateLimitRule>{}, nullptr);
+
+  // AuthorizationPolicies and RequestAuthentications by served service, and the path
+  // normalization that comes before them; null only before any config (nothing is served then).
+  std::shared_ptr<const SecurityConfig> security;
+  // The key sets fetched for jwksUris so far. Never null.
+  std::shared_ptr<const JwksSet> jwks = std::make_shared<const JwksSet>();
 };
 
 // What a tunnel to the waypoint names (its :authority), once known to be the waypoint's to serve.
@@ -63,7 +71,8 @@ class ConfigStore {
   // The waypoint's Gateway: which services' `waypoint` fields name this waypoint.
   // Rate limit counters go to `registry` (may be null).
   ConfigStore(std::string gateway_namespace, std::string name,
-              std::string domain_suffix = "cluster.local", metrics::Registry* registry = nullptr);
+              std::string domain_suffix = "cluster.local", metrics::Registry* registry = nullptr,
+              PathNormalization normalization = PathNormalization::kBase);
 
   std::shared_ptr<const WaypointSnapshot> current() const { return current_.get(); }
 
@@ -71,6 +80,10 @@ class ConfigStore {
   void replaceVirtualServices(std::vector<VirtualServiceEntry> entries);
   void replaceDestinationRules(std::vector<DestinationRuleEntry> entries);
   void replaceEnvoyFilters(const std::vector<EnvoyFilterEntry>& entries);
+  void replaceAuthorizationPolicies(std::vector<AuthorizationPolicyEntry> entries);
+  void replaceRequestAuthentications(std::vector<RequestAuthnEntry> entries);
+  // New key sets: published with the rest of the snapshot unchanged.
+  void replaceJwks(std::shared_ptr<const JwksSet> jwks);
 
   // True when `waypoint` names this waypoint: its Service's hostname, or the address of one of
   // its instances (a workload of its namespace running as its service account).
@@ -88,6 +101,10 @@ class ConfigStore {
   bool have_addresses_ = false;
   std::vector<VirtualServiceEntry> virtual_services_;
   std::vector<DestinationRuleEntry> destination_rules_;
+  std::vector<AuthorizationPolicyEntry> authorization_policies_;
+  std::vector<RequestAuthnEntry> request_authns_;
+  const PathNormalization normalization_;
+  std::shared_ptr<const JwksSet> jwks_ = std::make_shared<const JwksSet>();
   metrics::Registry* const registry_;
   std::shared_ptr<RateLimits> rate_limits_;
   uint64_t version_ = 0;

@@ -18,6 +18,7 @@
 #include "waypoint/http/http1_codec.h"
 #include "waypoint/http/http2_server.h"
 #include "waypoint/proxy/endpoints.h"
+#include "waypoint/proxy/request_security.h"
 #include "waypoint/proxy/retry.h"
 #include "waypoint/proxy/session_support.h"
 #include "waypoint/proxy/upstream_call.h"
@@ -291,6 +292,19 @@ class Session {
     exchange.source = source;
     const std::map<std::string, std::string>* source_labels =
         source != nullptr ? &snapshot->labelsOf(source->uid()) : nullptr;
+    const SecurityOutcome security = checkRequestSecurity(
+        *snapshot, securityPeer(source), request, lower_headers, context_.metrics.security(),
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    if (!security.pass) {
+      localReply(exchange, security.status, "", security.body);
+      exchange.detail = security.detail;
+      for (const auto& [name, value] : security.response_headers) {
+        exchange.response.headers.set(name, value);
+      }
+      co_return exchange;
+    }
     RequestView view;
     view.method = request.method;
     view.scheme = "http";
@@ -327,6 +341,19 @@ class Session {
     if (decision.headers != nullptr)
       applyHeaderOps(exchange.response.headers, decision.headers->response);
     co_return exchange;
+  }
+
+  SecurityPeer securityPeer(const agent::Snapshot::WorkloadPtr& source) const {
+    SecurityPeer peer;
+    std::string_view identity = caller_.identity;
+    if (identity.starts_with("spiffe://")) peer.principal = identity.substr(9);
+    peer.source_namespace = source != nullptr ? std::string_view(source->namespace_())
+                                              : std::string_view(caller_namespace_);
+    peer.source_ip = caller_.address;
+    peer.destination_ip = destination_.address;
+    peer.destination_port = destination_.port;
+    peer.service_host = destination_.host;
+    return peer;
   }
 
   asio::awaitable<void> forward(HttpRequest& request, const RouteDecision& decision,

@@ -11,6 +11,7 @@
 
 #include "waypoint/proxy/endpoints.h"
 #include "waypoint/proxy/http_session.h"
+#include "waypoint/proxy/request_security.h"
 #include "waypoint/proxy/session_support.h"
 #include "waypoint/proxy/stream_pump.h"
 #include "waypoint/proxy/upstream_call.h"
@@ -40,7 +41,28 @@ asio::awaitable<void> relayTcp(HttpSessionContext& context_,
   std::string refused;
   std::optional<UpstreamEndpoint> endpoint;
   std::optional<agent::Tunnel> tunnel;
-  if (destination_.workload != nullptr) {
+  // AuthorizationPolicy first: a TCP stream meets the same policies as the service's HTTP
+  // requests, with what needs HTTP failing closed.
+  const std::vector<std::shared_ptr<const CompiledL7Policy>>* policies =
+      snapshot->security != nullptr ? &snapshot->security->forHost(destination_.host).policies
+                                    : nullptr;
+  if (policies != nullptr && !policies->empty()) {
+    L7RequestAttributes attributes;
+    attributes.http = false;
+    attributes.destination_port = destination_.port;
+    std::string_view identity = caller_.identity;
+    if (identity.starts_with("spiffe://")) attributes.source_principal = identity.substr(9);
+    attributes.source_namespace = view.source_namespace;
+    attributes.source_ip = caller_.address;
+    attributes.destination_ip = destination_.address;
+    const L7AuthorizationDecision decision = authorizeRequest(*policies, attributes);
+    context_.metrics.security().authorization(decision);
+    if (!decision.allowed)
+      refused = absl::StrCat(rbacDetail(decision), " (", decision.describe(), ")");
+  }
+  if (!refused.empty()) {
+    // Denied: no route is chosen and no tunnel opened.
+  } else if (destination_.workload != nullptr) {
     // A workload bound to the waypoint by its own label: no routes apply, it is the endpoint.
     UpstreamEndpoint direct;
     direct.workload = destination_.workload;

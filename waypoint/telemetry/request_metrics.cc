@@ -47,7 +47,7 @@ struct RequestMetrics::Series {
 };
 
 RequestMetrics::RequestMetrics(metrics::Registry& registry)
-    : registry_(registry), id_([] {
+    : registry_(registry), security_(registry), id_([] {
         static std::atomic<uint64_t> next{1};
         return next.fetch_add(1, std::memory_order_relaxed);
       }()) {}

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/metrics/registry.h"
+#include "waypoint/telemetry/security_metrics.h"
 
 namespace ambit::waypoint {
 
@@ -40,12 +41,14 @@ class RequestMetrics {
               uint64_t response_bytes);
 
   metrics::Registry& registry() { return registry_; }
+  SecurityMetrics& security() { return security_; }
 
  private:
   struct Series;
   Series& series(const RequestLabels& labels);
 
   metrics::Registry& registry_;
+  SecurityMetrics security_;
   const uint64_t id_;  // unique in the process: keys the per-thread caches
 };
 

@@ -33,6 +33,7 @@ def worker(url, count, headers, method, out, lock):
                       "pod": fields.get("pod", ""), "path": fields.get("path", ""),
                       "host": fields.get("host", ""),
                       "headers": {k.lower(): v for k, v in r.getheaders()},
+                      "echoed": {k[7:]: v for k, v in fields.items() if k.startswith("header.")},
                       "body": body if r.status >= 300 else ""}
             if r.getheader("connection", "").lower() == "close":
                 conn.close()
