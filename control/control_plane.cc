@@ -43,6 +43,7 @@ const std::vector<std::string> kWaypointTypes = {
     "type.googleapis.com/istio.security.v1beta1.AuthorizationPolicy",
     "type.googleapis.com/istio.security.v1beta1.RequestAuthentication",
     "type.googleapis.com/istio.telemetry.v1alpha1.Telemetry",
+    "type.googleapis.com/istio.mesh.v1alpha1.MeshConfig",
 };
 
 // Adds each waypoint's config to `snapshot`, and records which waypoint may see which resource.

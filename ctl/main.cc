@@ -5,16 +5,21 @@
 
 #include "ctl/analyze/analyze_command.h"
 #include "ctl/explain/x_command.h"
+#include "ctl/proxy/proxy_config.h"
+#include "ctl/proxy/proxy_status.h"
 
 namespace {
 
 constexpr const char* kUsage = R"(Usage: ambitctl COMMAND [ARGS]
 
 Commands:
-  analyze    check Istio and Kubernetes YAML as Ambit reads it
-  x          experimental commands: 'x explain' explains what one HTTP request meets
-  version    print the version
-  help       show this help
+  analyze       check Istio and Kubernetes YAML as Ambit reads it
+  proxy-status  whether each connected agent and waypoint is in sync with the control plane
+  proxy-config  what one agent or waypoint holds: workloads, services, policies, certificates,
+                routes
+  x             experimental commands: 'x explain' explains what one HTTP request meets
+  version       print the version
+  help          show this help
 
 Run 'ambitctl COMMAND --help' for a command's options.
 )";
@@ -29,6 +34,8 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "analyze") return ambit::ctl::runAnalyze(rest, std::cout, std::cerr);
+  if (args[0] == "proxy-status") return ambit::ctl::runProxyStatus(rest, std::cout, std::cerr);
+  if (args[0] == "proxy-config") return ambit::ctl::runProxyConfig(rest, std::cout, std::cerr);
   if (args[0] == "x") return ambit::ctl::runExperimental(rest, std::cout, std::cerr);
   if (args[0] == "version") {
     std::cout << "ambitctl " << AMBIT_VERSION << "\n";

@@ -17,10 +17,13 @@
 #include "core/metrics/registry.h"
 #include "core/tls/grpc_credentials.h"
 #include "core/xds/delta_ads_client.h"
+#include "istio/mesh/v1alpha1/config.pb.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
 #include "istio/security/v1beta1/authorization_policy.pb.h"
 #include "istio/security/v1beta1/request_authentication.pb.h"
+#include "istio/telemetry/v1alpha1/telemetry.pb.h"
+#include "waypoint/admin/config_dump.h"
 #include "waypoint/config/config_store.h"
 #include "waypoint/config/jwks_cache.h"
 #include "waypoint/proxy/proxy_worker.h"
@@ -41,6 +44,8 @@ constexpr const char* kAuthorizationPolicyType =
     "type.googleapis.com/istio.security.v1beta1.AuthorizationPolicy";
 constexpr const char* kRequestAuthenticationType =
     "type.googleapis.com/istio.security.v1beta1.RequestAuthentication";
+constexpr const char* kTelemetryType = "type.googleapis.com/istio.telemetry.v1alpha1.Telemetry";
+constexpr const char* kMeshConfigType = "type.googleapis.com/istio.mesh.v1alpha1.MeshConfig";
 
 // "namespace/name" resource names, as the control plane gives them.
 std::pair<std::string, std::string> splitName(const std::string& name) {
@@ -71,6 +76,12 @@ absl::Status validateResource(const std::string& type_url, const std::string& na
     if (!body.UnpackTo(&spec)) {
       return absl::InvalidArgumentError(name + ": not a RequestAuthentication");
     }
+  } else if (type_url == kTelemetryType) {
+    istio::telemetry::v1alpha1::Telemetry spec;
+    if (!body.UnpackTo(&spec)) return absl::InvalidArgumentError(name + ": not a Telemetry");
+  } else if (type_url == kMeshConfigType) {
+    istio::mesh::v1alpha1::MeshConfig spec;
+    if (!body.UnpackTo(&spec)) return absl::InvalidArgumentError(name + ": not a MeshConfig");
   }
   return absl::OkStatus();
 }
@@ -126,6 +137,20 @@ absl::Status Waypoint::Impl::init() {
                          parsePathNormalization(o.path_normalization));
   config = std::make_unique<ConfigStore>(o.namespace_, o.name, "cluster.local", &registry,
                                          normalization);
+  // Spans per collector, by outcome. The metrics server stops before the store goes.
+  registry.collect(
+      "ambit_waypoint_spans_total", "Spans the waypoint reported to a Zipkin collector, by result",
+      "counter", [store = config.get()](std::string& out) {
+        for (const auto& [collector, s] : store->spanReporters().stats()) {
+          for (const auto& [result, n] : {std::pair<const char*, uint64_t>{"sent", s.sent},
+                                          {"dropped", s.dropped},
+                                          {"failed", s.failed}}) {
+            out += absl::StrCat("ambit_waypoint_spans_total",
+                                metrics::labelText({{"collector", collector}, {"result", result}}),
+                                " ", n, "\n");
+          }
+        }
+      });
   jwks = std::make_unique<JwksCache>(
       JwksCacheOptions{}, [this] { config->replaceJwks(jwks->current()); }, &registry);
 
@@ -152,7 +177,8 @@ absl::Status Waypoint::Impl::init() {
   xds_options.server_name = o.control_server_name;
   xds_options.node_id = absl::StrCat("waypoint~", o.namespace_, "/", o.name);
   xds_options.type_urls = {xds::kAddressType, kVirtualServiceType,      kDestinationRuleType,
-                           kEnvoyFilterType,  kAuthorizationPolicyType, kRequestAuthenticationType};
+                           kEnvoyFilterType,  kAuthorizationPolicyType, kRequestAuthenticationType,
+                           kTelemetryType,    kMeshConfigType};
   xds = std::make_unique<xds::DeltaAdsClient>(
       xds_options, validateResource,
       [this](const std::string& type_url, const xds::ResourceMap& resources) {
@@ -172,6 +198,10 @@ absl::Status Waypoint::Impl::init() {
   admin->handle("/logging", agent::loggingEndpoint, /*accept_post=*/true);
   admin->handle("/debug/certificates", [this](const http::Request&) {
     return http::Response{200, "application/json", certificates->debugJson() + "\n"};
+  });
+  admin->handle("/config_dump", [this](const http::Request&) {
+    return http::Response{200, "application/json",
+                          waypointConfigDump(*config->current(), certificates->debugJson()) + "\n"};
   });
   AMBIT_ASSIGN_OR_RETURN(readiness, http::AdminServer::create(o.admin_address, o.readiness_port));
   readiness->handle("/healthz/ready", [this](const http::Request&) { return ready(); });
@@ -227,6 +257,21 @@ void Waypoint::Impl::onResources(const std::string& type_url, const xds::Resourc
       if (resource.body.UnpackTo(&entry.spec)) entries.push_back(std::move(entry));
     }
     config->replaceRequestAuthentications(std::move(entries));
+  } else if (type_url == kTelemetryType) {
+    std::vector<TelemetryEntry> entries;
+    for (const auto& [name, resource] : resources) {
+      TelemetryEntry entry;
+      std::tie(entry.namespace_, entry.name) = splitName(name);
+      if (resource.body.UnpackTo(&entry.spec)) entries.push_back(std::move(entry));
+    }
+    config->replaceTelemetries(std::move(entries));
+  } else if (type_url == kMeshConfigType) {
+    std::optional<istio::mesh::v1alpha1::MeshConfig> mesh;
+    for (const auto& [name, resource] : resources) {
+      istio::mesh::v1alpha1::MeshConfig spec;
+      if (resource.body.UnpackTo(&spec)) mesh = std::move(spec);
+    }
+    config->replaceMeshConfig(std::move(mesh));
   }
   // The services served or the rules may have changed: fetch the key sets the rules name now.
   if (const auto& security = config->current()->security) jwks->setUris(security->jwksUris());

@@ -12,6 +12,8 @@
 #include "control/translate/waypoints.h"
 #include "core/config/analysis/mesh_index.h"
 #include "core/config/local_rate_limit.h"
+#include "istio/install/v1alpha1/operator.pb.h"
+#include "istio/mesh/v1alpha1/config.pb.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/envoy_filter.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
@@ -214,7 +216,20 @@ absl::StatusOr<std::vector<WaypointResource>> waypointResources(
   }
 
   std::vector<WaypointResource> out;
-  out.reserve(selected.size());
+  out.reserve(selected.size() + 1);
+  // The mesh config of the (oldest) IstioOperator: the waypoint's tracing defaults.
+  const config::Object* operator_object = nullptr;
+  for (const config::Object* o : mesh.ofKind(config::Kind::kIstioOperator)) {
+    if (operator_object == nullptr || older(o, operator_object)) operator_object = o;
+  }
+  if (operator_object != nullptr) {
+    const auto& spec = operator_object->as<istio::install::v1alpha1::IstioOperatorSpec>();
+    if (spec.has_meshconfig()) {
+      auto mesh_config =
+          std::make_shared<const istio::mesh::v1alpha1::MeshConfig>(spec.meshconfig());
+      out.push_back(WaypointResource{typeUrlOf(*mesh_config), kMeshConfigName, mesh_config});
+    }
+  }
   for (const config::Object* o : selected) {
     out.push_back(WaypointResource{typeUrlOf(*o->body),
                                    absl::StrCat(o->namespace_(), "/", o->name()), o->body});

@@ -21,6 +21,9 @@ struct WaypointResource {
   std::shared_ptr<const google::protobuf::Message> spec;  // shared with the object set
 };
 
+// The name of the MeshConfig resource a waypoint gets (from the IstioOperator's spec.meshConfig).
+inline constexpr const char* kMeshConfigName = "mesh";
+
 // "type.googleapis.com/<full message name>"
 std::string typeUrlOf(const google::protobuf::Message& message);
 
@@ -34,6 +37,7 @@ std::string typeUrlOf(const google::protobuf::Message& message);
 //   the waypoint's GatewayClass (root namespace);
 // - namespace-wide Telemetry (the oldest without selector or targetRefs) of the root namespace,
 //   the waypoint's namespace and each served service's namespace;
+// - the MeshConfig of the oldest IstioOperator, named "mesh", when it sets spec.meshConfig;
 // - EnvoyFilters carrying Ambit's local rate limit patch that apply to the waypoint's pods
 //   (targetRefs as above, a workload selector matching them, or none in the root or waypoint
 //   namespace).

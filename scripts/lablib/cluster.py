@@ -117,8 +117,10 @@ def _up(state, nodes, bins, no_agents, agent_args=(), redirect="ebpf"):
     log(f"creating the fabric ({FABRIC_NS}, {FABRIC_IP}/24) and {nodes} node namespaces")
     network.create_fabric(nodes)
     proxy.program(state)
-    default_ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}
-    store_object(state, default_ns)
+    # As in a cluster with Istio installed: `default`, and `istio-system`, the root namespace
+    # where mesh-wide config (IstioOperator, PeerAuthentication, Telemetry) lives.
+    for ns in ("default", "istio-system"):
+        store_object(state, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     save_state(state)
 
     control_log = os.path.join(LOGS, "control.log")

@@ -134,6 +134,10 @@ def check_document(d):
         if not isinstance(o.get(field), str) or not o[field]:
             raise LabError(f"{d.where()}: missing {field}")
     meta = o.get("metadata")
+    if o["kind"] == "IstioOperator" and not (isinstance(meta, dict) and meta.get("name")):
+        # istioctl installs an unnamed IstioOperator under this name.
+        meta = o["metadata"] = dict(meta or {}, name="installed-state")
+        meta.setdefault("namespace", "istio-system")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
         raise LabError(f"{d.where('metadata')}: {o['kind']} has no metadata.name")
     if meta.get("labels") is not None and not (

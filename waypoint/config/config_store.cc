@@ -128,6 +128,18 @@ void ConfigStore::replaceRequestAuthentications(std::vector<RequestAuthnEntry> e
   rebuildLocked();
 }
 
+void ConfigStore::replaceTelemetries(std::vector<TelemetryEntry> entries) {
+  std::lock_guard lock(mu_);
+  telemetries_ = std::move(entries);
+  rebuildLocked();
+}
+
+void ConfigStore::replaceMeshConfig(std::optional<istio::mesh::v1alpha1::MeshConfig> mesh) {
+  std::lock_guard lock(mu_);
+  mesh_config_ = std::move(mesh);
+  rebuildLocked();
+}
+
 void ConfigStore::replaceJwks(std::shared_ptr<const JwksSet> jwks) {
   std::lock_guard lock(mu_);
   jwks_ = std::move(jwks);
@@ -144,6 +156,7 @@ void ConfigStore::rebuildLocked() {
   std::vector<std::string> security_notes;
   if (!have_addresses_) {
     next->security = SecurityConfig::build({}, {}, {}, normalization_, security_notes);
+    next->tracing = TracingSettings::build(mesh_config_, telemetries_, {}, namespace_, reporters_);
     current_.publish(std::move(next));
     return;
   }
@@ -188,6 +201,8 @@ void ConfigStore::rebuildLocked() {
   next->security = SecurityConfig::build(authorization_policies_, request_authns_, targets,
                                          normalization_, security_notes);
   for (const std::string& note : security_notes) logger()->warn("security: {}", note);
+  next->tracing =
+      TracingSettings::build(mesh_config_, telemetries_, targets, namespace_, reporters_);
   logger()->info(
       "config version {}: {} services served, {} VirtualServices, {} DestinationRules, "
       "{} AuthorizationPolicies, {} RequestAuthentications",

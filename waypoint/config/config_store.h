@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "waypoint/config/jwks_cache.h"
 #include "waypoint/config/security_config.h"
+#include "waypoint/config/tracing_settings.h"
 #include "waypoint/proxy/rate_limits.h"
 #include "waypoint/route/route_config.h"
 
@@ -44,6 +45,8 @@ struct WaypointSnapshot {
   // AuthorizationPolicies and RequestAuthentications by served service, and the path
   // normalization that comes before them; null only before any config (nothing is served then).
   std::shared_ptr<const SecurityConfig> security;
+  // Tracing by served service; null only before any config.
+  std::shared_ptr<const TracingSettings> tracing;
   // The key sets fetched for jwksUris so far. Never null.
   std::shared_ptr<const JwksSet> jwks = std::make_shared<const JwksSet>();
 };
@@ -82,6 +85,10 @@ class ConfigStore {
   void replaceEnvoyFilters(const std::vector<EnvoyFilterEntry>& entries);
   void replaceAuthorizationPolicies(std::vector<AuthorizationPolicyEntry> entries);
   void replaceRequestAuthentications(std::vector<RequestAuthnEntry> entries);
+  void replaceTelemetries(std::vector<TelemetryEntry> entries);
+  // The IstioOperator's meshConfig; nullopt when there is none.
+  void replaceMeshConfig(std::optional<istio::mesh::v1alpha1::MeshConfig> mesh);
+  const SpanReporters& spanReporters() const { return reporters_; }
   // New key sets: published with the rest of the snapshot unchanged.
   void replaceJwks(std::shared_ptr<const JwksSet> jwks);
 
@@ -103,6 +110,9 @@ class ConfigStore {
   std::vector<DestinationRuleEntry> destination_rules_;
   std::vector<AuthorizationPolicyEntry> authorization_policies_;
   std::vector<RequestAuthnEntry> request_authns_;
+  std::vector<TelemetryEntry> telemetries_;
+  std::optional<istio::mesh::v1alpha1::MeshConfig> mesh_config_;
+  SpanReporters reporters_;
   const PathNormalization normalization_;
   std::shared_ptr<const JwksSet> jwks_ = std::make_shared<const JwksSet>();
   metrics::Registry* const registry_;

@@ -19,6 +19,7 @@
 #include "waypoint/http/http2_server.h"
 #include "waypoint/proxy/endpoints.h"
 #include "waypoint/proxy/request_security.h"
+#include "waypoint/proxy/request_tracing.h"
 #include "waypoint/proxy/retry.h"
 #include "waypoint/proxy/session_support.h"
 #include "waypoint/proxy/upstream_call.h"
@@ -64,6 +65,9 @@ struct Exchange {
   int attempts = 0;
   // The calling workload, looked up once on the request's snapshot; null when unknown.
   agent::Snapshot::WorkloadPtr source;
+  // The request's snapshot, kept to the end of the request (the trace's settings live in it).
+  std::shared_ptr<const WaypointSnapshot> snapshot;
+  std::optional<ActiveTrace> trace;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -305,6 +309,10 @@ class Session {
       }
       co_return exchange;
     }
+    exchange.snapshot = snapshot;
+    exchange.trace = startTrace(
+        snapshot->tracing != nullptr ? snapshot->tracing->forHost(destination_.host) : nullptr,
+        lower_headers, request, context_.random);
     RequestView view;
     view.method = request.method;
     view.scheme = "http";
@@ -525,6 +533,7 @@ class Session {
     }
     context_.metrics.record(labels, duration_ms, request.body.size(),
                             exchange.response.body.size());
+    if (exchange.trace) traceRequest(request, exchange, labels);
     // Envoy's default access-log fields, then Ambit's route and reason.
     accessLog()->info(
         "\"{} {} {}\" {} {} {} {} {:.0f} \"{}\" \"{}\" \"{}\" src.identity={} route=\"{}\" "
@@ -539,6 +548,44 @@ class Session {
         exchange.detail.empty() ? "" : absl::StrCat(exchange.detail, "\""));
   }
 
+  void traceRequest(const HttpRequest& request, const Exchange& exchange,
+                    const RequestLabels& labels) const {
+    tracing::RequestTags tags;
+    tags.method = request.method;
+    tags.url = absl::StrCat("http://", std::string(request.authority()), request.target);
+    tags.protocol =
+        request.version == 20 ? "HTTP/2" : (request.version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+    tags.status = exchange.response.status;
+    tags.response_flags = labels.response_flags;
+    if (exchange.chosen) {
+      tags.upstream_cluster = absl::StrCat("outbound|", destination_.port, "|",
+                                           exchange.chosen->version, "|", destination_.host);
+    }
+    tags.node_id = absl::StrCat("waypoint~", waypoint_namespace_, "/", waypoint_name_);
+    tags.request_id = std::string(request.headers.get("x-request-id").value_or(""));
+    tags.user_agent = std::string(request.headers.get("user-agent").value_or(""));
+    tags.peer_address = caller_.address;
+    tags.canonical_service = waypoint_name_;
+    tags.namespace_ = waypoint_namespace_;
+    tags.request_size = request.body.size();
+    tags.response_size = exchange.response.body.size();
+    tracing::Endpoint local;
+    local.service_name = absl::StrCat(waypoint_name_, ".", waypoint_namespace_);
+    finishTrace(*exchange.trace,
+                absl::StrCat(destination_.host.empty() ? destination_.address : destination_.host,
+                             ":", destination_.port, "/*"),
+                local, tags);
+  }
+
+  // The waypoint's namespace and name, from its identity ".../ns/<namespace>/sa/<name>".
+  static std::pair<std::string, std::string> waypointOf(std::string_view identity) {
+    const size_t ns = identity.find("/ns/");
+    const size_t sa = ns == std::string_view::npos ? ns : identity.find("/sa/", ns + 4);
+    if (sa == std::string_view::npos) return {"", std::string(identity)};
+    return {std::string(identity.substr(ns + 4, sa - ns - 4)),
+            std::string(identity.substr(sa + 4))};
+  }
+
   HttpSessionContext& context_;
   std::shared_ptr<agent::HboneConnection> downstream_;
   const int32_t stream_;
@@ -546,6 +593,8 @@ class Session {
   const Caller caller_;
   const std::string caller_namespace_ = callerNamespace(caller_);
   const ConfigStore& config_;
+  const std::string waypoint_namespace_ = waypointOf(context_.options.identity).first;
+  const std::string waypoint_name_ = waypointOf(context_.options.identity).second;
   const Http1Limits limits_;
   Http1RequestDecoder decoder_;
   std::string pending_;

@@ -107,6 +107,13 @@ TracingConfig resolveTracing(const mesh::MeshConfig& config, const tel::Telemetr
 
   if (span_reporting_disabled) return disabled("Telemetry tracing sets disableSpanReporting");
   if (provider_name.empty()) {
+    // No provider anywhere, but the mesh config traces (IstioOperator's enableTracing with its
+    // Zipkin address): Telemetry's sampling applies to that tracer.
+    TracingConfig legacy = fromMeshConfig(config);
+    if (legacy.enabled) {
+      if (percent) legacy.percent = std::clamp(*percent, 0.0, 100.0);
+      return legacy;
+    }
     return disabled(
         "Telemetry configures tracing but names no provider, and meshConfig has no "
         "defaultProviders.tracing");

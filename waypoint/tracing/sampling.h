@@ -56,7 +56,9 @@ struct TracingConfig {
 // Sampling falls back to defaultConfig.tracing.sampling, then to 1 percent (Istio's default;
 // a value over 100 also means 1). When no Telemetry has a tracing entry and the mesh has no
 // default tracing provider, the MeshConfig alone decides: meshConfig.enableTracing, the Zipkin
-// address of defaultConfig.tracing (default zipkin.istio-system:9411) and its sampling.
+// address of defaultConfig.tracing (default zipkin.istio-system:9411) and its sampling. When
+// Telemetry entries name no provider and the mesh has none by default, they still override the
+// sampling of that mesh-config tracer (so a Telemetry can tune example 14's tracing).
 TracingConfig resolveTracing(const istio::mesh::v1alpha1::MeshConfig& mesh,
                              const istio::telemetry::v1alpha1::Telemetry* root,
                              const istio::telemetry::v1alpha1::Telemetry* namespace_wide,

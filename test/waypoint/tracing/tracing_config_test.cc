@@ -280,6 +280,18 @@ TEST_CASE("Telemetry providers") {
     CHECK_FALSE(t.enabled);
     CHECK_THAT(t.reason, Catch::Contains("names no provider"));
   }
+  SECTION("with no provider anywhere, Telemetry's sampling tunes the mesh config's tracer") {
+    const Config with14 =
+        load(readSample("14-tracing-istiooperator.yaml") + "\n---\n" +
+             telemetry("percent", "demo", "  - randomSamplingPercentage: 12.5\n"));
+    const TracingConfig t = resolveTracing(with14.mesh, nullptr, with14.get("percent"), nullptr);
+    CHECK(t.enabled);
+    CHECK(t.percent == 12.5);
+    CHECK(t.zipkin_address == "zipkin.istio-system:9411");
+    const Config disabling = load(telemetry("off", "demo", "  - disableSpanReporting: true\n"));
+    const TracingConfig off = resolveTracing(with14.mesh, nullptr, disabling.get("off"), nullptr);
+    CHECK_FALSE(off.enabled);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,97 @@
+#include "waypoint/config/tracing_settings.h"
+
+#include <absl/strings/str_cat.h>
+
+#include "core/log.h"
+
+namespace ambit::waypoint {
+namespace {
+
+using istio::telemetry::v1alpha1::Telemetry;
+
+bool namespaceWide(const Telemetry& spec) {
+  return !spec.has_selector() && spec.targetrefs().empty() && !spec.has_targetref();
+}
+
+// The oldest by name of the namespace-wide Telemetries of `ns` (the control plane sends at most
+// one per namespace; this keeps the choice stable anyway).
+const Telemetry* namespaceWideOf(const std::vector<TelemetryEntry>& entries,
+                                 const std::string& ns) {
+  const TelemetryEntry* chosen = nullptr;
+  for (const TelemetryEntry& e : entries) {
+    if (e.namespace_ != ns || !namespaceWide(e.spec)) continue;
+    if (chosen == nullptr || e.name < chosen->name) chosen = &e;
+  }
+  return chosen != nullptr ? &chosen->spec : nullptr;
+}
+
+}  // namespace
+
+tracing::SpanReporter* SpanReporters::get(const std::string& address, const std::string& path) {
+  const std::string key = absl::StrCat(address, path);
+  std::lock_guard lock(mu_);
+  auto it = reporters_.find(key);
+  if (it != reporters_.end()) return it->second.get();
+  tracing::SpanReporterOptions options;
+  options.address = address;
+  options.path = path;
+  absl::StatusOr<std::unique_ptr<tracing::SpanReporter>> made =
+      tracing::SpanReporter::create(options);
+  if (!made.ok()) {
+    log::get("waypoint")
+        ->warn("tracing: no reporter for {}{}: {}", address, path,
+               std::string(made.status().message()));
+    reporters_[key] = nullptr;
+    return nullptr;
+  }
+  log::get("waypoint")->info("tracing: spans go to http://{}{}", address, path);
+  return (reporters_[key] = std::move(*made)).get();
+}
+
+std::map<std::string, tracing::SpanReporterStats> SpanReporters::stats() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, tracing::SpanReporterStats> out;
+  for (const auto& [key, reporter] : reporters_) {
+    if (reporter != nullptr) out[key] = reporter->stats();
+  }
+  return out;
+}
+
+std::shared_ptr<const TracingSettings> TracingSettings::build(
+    const std::optional<istio::mesh::v1alpha1::MeshConfig>& mesh,
+    const std::vector<TelemetryEntry>& telemetries, const std::vector<SecurityTarget>& services,
+    const std::string& waypoint_namespace, SpanReporters& reporters) {
+  auto out = std::shared_ptr<TracingSettings>(new TracingSettings());
+  const istio::mesh::v1alpha1::MeshConfig mesh_config =
+      mesh.value_or(istio::mesh::v1alpha1::MeshConfig());
+  const Telemetry* root = namespaceWideOf(telemetries, kTelemetryRootNamespace);
+  const Telemetry* own = waypoint_namespace == kTelemetryRootNamespace
+                             ? nullptr
+                             : namespaceWideOf(telemetries, waypoint_namespace);
+  for (const SecurityTarget& service : services) {
+    const Telemetry* bound = nullptr;
+    for (const TelemetryEntry& e : telemetries) {
+      if (namespaceWide(e.spec)) continue;
+      auto refs = e.spec.targetrefs();
+      if (refs.empty() && e.spec.has_targetref()) *refs.Add() = e.spec.targetref();
+      if (policyAppliesTo(refs, e.namespace_, service)) {
+        bound = &e.spec;
+        break;
+      }
+    }
+    ServiceTracing settings;
+    settings.config = tracing::resolveTracing(mesh_config, root, own, bound);
+    if (!settings.config.enabled) continue;
+    settings.reporter = reporters.get(settings.config.zipkin_address, settings.config.zipkin_path);
+    if (settings.reporter == nullptr) continue;
+    out->by_host_.emplace(service.hostname, std::move(settings));
+  }
+  return out;
+}
+
+const ServiceTracing* TracingSettings::forHost(std::string_view hostname) const {
+  auto it = by_host_.find(hostname);
+  return it != by_host_.end() ? &it->second : nullptr;
+}
+
+}  // namespace ambit::waypoint
