@@ -39,9 +39,10 @@ requests inside them by the VirtualServices and DestinationRules of the services
   --max-header-bytes N           largest request or response header accepted (default 61440)
   --max-body-bytes N             largest request or response body accepted (default 1048576)
   --certificate-ttl-s N          lifetime asked of the CA for the certificate (default 86400)
-  --path-normalization MODE      how request paths are normalized before policies and routing:
-                                 NONE, BASE, MERGE_SLASHES or DECODE_AND_MERGE_SLASHES
-                                 (Istio's meshConfig.pathNormalization; default BASE)
+  --path-normalization MODE      how request paths are normalized before policies and routing
+                                 when the mesh config (IstioOperator meshConfig.pathNormalization)
+                                 sets nothing: NONE, BASE, MERGE_SLASHES or
+                                 DECODE_AND_MERGE_SLASHES (default BASE)
   --log-level LEVEL              trace, debug, info, warn, error or off (default info)
   -h, --help                     show this help
 )";

@@ -3,8 +3,9 @@ import argparse
 import json
 import os
 import sys
+import time
 
-from . import cluster, procs
+from . import cluster, procs, prometheus
 from .base import (AGENT_ADMIN_PORT, AGENT_READY_PORT, CONTROL_DEBUG_PORT, FABRIC_IP, FABRIC_NS,
                    LOCK_FILE, LOGS, REPO, LabError, http_get, load_state, locked, require_root,
                    tool)
@@ -23,6 +24,7 @@ examples:
   scripts/lab exec legacy/client -- curl -s http://echo.demo/
   scripts/lab status
   scripts/lab restart agent-node1
+  scripts/lab up --prometheus && scripts/lab query 'up'
   scripts/lab down"""
 
 
@@ -44,6 +46,10 @@ def parser():
     s.add_argument("--agent-arg", action="append", default=[], metavar="ARG",
                    help="one more argument for every ambit-agent, e.g. --agent-arg="
                    "--certificate-ttl-s=60 (repeatable)")
+    s.add_argument("--prometheus", action="store_true",
+                   help="also run Prometheus (Debian's prometheus) in the fabric namespace at "
+                   f"{prometheus.URL}, scraping the agents, the waypoints and the control plane "
+                   f"every {prometheus.SCRAPE_INTERVAL}")
 
     sub.add_parser("down", help="stop every lab process and remove everything the lab created",
                    description="Kills every process in the lab's cgroups, deletes every ambit-* "
@@ -70,7 +76,8 @@ def parser():
 
     s = sub.add_parser("logs", help="show the log of the control plane, an agent or a pod")
     s.add_argument("component", metavar="COMPONENT",
-                   help="'control', 'agent-<node>', or a pod ([namespace/]name or deployment)")
+                   help="'control', 'agent-<node>', 'prometheus', or a pod ([namespace/]name or "
+                   "deployment)")
     s.add_argument("-f", "--follow", action="store_true", help="keep printing (tail -f)")
     s.add_argument("--tail", type=int, default=0, metavar="N", help="only the last N lines")
 
@@ -89,7 +96,21 @@ def parser():
                        f"(at most {cluster.UP_TIMEOUT} s) until it is ready, as 'up' does. Pods "
                        "keep running: a node agent re-reads the CNI plugin's pod records.")
     s.add_argument("component", metavar="COMPONENT",
-                   help="'control' or 'agent-<node>' (e.g. agent-node1)")
+                   help="'control', 'agent-<node>' (e.g. agent-node1) or 'prometheus'")
+
+    s = sub.add_parser("query", aliases=["promql"],
+                       help="an instant PromQL query against the lab's Prometheus",
+                       description="Runs PROMQL through the HTTP API (/api/v1/query) of the "
+                       "Prometheus 'up --prometheus' started and prints the result: one line "
+                       "'{labels} value' per series, values as Prometheus returned them.",
+                       epilog="example: scripts/lab query 'sum by (destination_version) "
+                       "(rate(istio_requests_total{reporter=\"waypoint\"}[1m]))'")
+    s.add_argument("promql", metavar="PROMQL")
+    s.add_argument("--wait-scrape", action="store_true",
+                   help="first wait (at most 30 s) until every agent and waypoint was scraped "
+                   "after this command started, so the answer includes what happened before it")
+    s.add_argument("-o", "--output", choices=["text", "json"], default="text",
+                   help="json: the API's data object ({resultType, result}) as it came")
     return p
 
 
@@ -119,7 +140,8 @@ def remove_lock_file():
 def cmd_up(args):
     with locked():
         try:
-            cluster.up(args.nodes, args.build_dir, args.no_agents, args.agent_arg, args.redirect)
+            cluster.up(args.nodes, args.build_dir, args.no_agents, args.agent_arg, args.redirect,
+                       args.prometheus)
         except BaseException:
             if not os.path.exists(cluster.STATE_FILE) and not cluster.leftovers():
                 remove_lock_file()  # a failed up leaves nothing behind
@@ -211,6 +233,11 @@ def cmd_logs(args):
         path = os.path.join(LOGS, "control.log")
     elif c.startswith("agent-") and any(n["name"] == c[6:] for n in state["nodes"]):
         path = os.path.join(LOGS, f"{c}.log")
+    elif c == "prometheus":
+        if not prometheus.enabled(state):
+            raise LabError("the lab runs without Prometheus (start it with 'scripts/lab up "
+                           "--prometheus')")
+        path = state["prometheus"]["log"]
     else:
         path = find_pod(state, c)["log"]
     if not os.path.exists(path):
@@ -260,6 +287,7 @@ def gather_status(state):
                        "grpc": f"{FABRIC_IP}:15012",
                        "debug": f"http://{FABRIC_IP}:{CONTROL_DEBUG_PORT}"},
            "capture": state.get("redirect", "nftables") if not state["no_agents"] else None,
+           "prometheus": prometheus.status(state),
            "nodes": [], "pods": [], "services": []}
     enrolled = {}
     for n in state["nodes"]:
@@ -312,6 +340,11 @@ def cmd_status(args):
           f"(grpc {c['grpc']}, debug {c['debug']})")
     if st["capture"]:
         print(f"capture: {st['capture']}")
+    pr = st["prometheus"]
+    if pr:
+        print(f"prometheus: {'running' if pr['running'] else 'NOT RUNNING'}"
+              f"{', ready' if pr['ready'] else ', not ready' if pr['running'] else ''} "
+              f"({pr['url']}, in {FABRIC_NS}; data in {pr['data']})")
     print()
     rows = [("NODE", "NETNS", "IP", "POD CIDR", "AGENT")]
     for n in st["nodes"]:
@@ -345,6 +378,21 @@ def cmd_status(args):
         print("no services")
 
 
+def cmd_query(args):
+    state = load_state()
+    if args.wait_scrape and prometheus.enabled(state):
+        since = time.time()
+        if not prometheus.wait_scraped_after(state, since):
+            raise LabError("Prometheus did not scrape every agent and waypoint within 30 s "
+                           "(see scripts/lab logs prometheus)")
+    data = prometheus.query(state, args.promql)
+    if args.output == "json":
+        print(json.dumps(data, indent=2))
+        return
+    for line in prometheus.format_result(data):
+        print(line)
+
+
 COMMANDS = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "apply": cmd_apply,
             "delete": cmd_delete, "exec": cmd_exec, "logs": cmd_logs, "label": cmd_label,
-            "restart": cmd_restart}
+            "restart": cmd_restart, "query": cmd_query, "promql": cmd_query}

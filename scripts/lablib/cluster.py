@@ -8,7 +8,7 @@ import time
 
 import yaml
 
-from . import kubelet, manifests, network, procs, proxy, waypoints
+from . import kubelet, manifests, network, procs, prometheus, proxy, waypoints
 from .base import (BPF_PINS, CAPTURE_LOCKS, CAPTURE_MODES, CONFIG_DIR, CONTROL_DEBUG_PORT,
                    CONTROL_GRPC, CONTROL_STATE, FABRIC_IP,
                    FABRIC_NS, AGENT_READY_PORT, LOGS, NODES_DIR, RUN,
@@ -56,7 +56,7 @@ def capture_args(node, redirect):
             "--bpf-pin-dir", os.path.join(BPF_PINS, node["name"])]
 
 
-def up(nodes, build_dir, no_agents, agent_args=(), redirect="ebpf"):
+def up(nodes, build_dir, no_agents, agent_args=(), redirect="ebpf", with_prometheus=False):
     if os.path.exists(STATE_FILE):
         raise LabError("lab is already up (run 'scripts/lab down' first)")
     left = leftovers()
@@ -73,6 +73,8 @@ def up(nodes, build_dir, no_agents, agent_args=(), redirect="ebpf"):
     if not no_agents:
         check_binary(bins["agent"], "ambit-agent", build_dir)
         check_binary(bins["cni"], "ambit-cni", build_dir)
+    if with_prometheus:
+        prometheus.binary()  # refused before anything is created
     state = {"version": 1, "created": time.time(), "build_dir": build_dir,
              "no_agents": no_agents, "redirect": None if no_agents else redirect,
              "control": {"pid": None, "binary": bins["control"]},
@@ -80,7 +82,7 @@ def up(nodes, build_dir, no_agents, agent_args=(), redirect="ebpf"):
              "cni_plugin": None if no_agents else bins["cni"],
              "nodes": [], "rr": 0, "next_pod_index": 1, "objects": {}, "pods": {}}
     try:
-        _up(state, nodes, bins, no_agents, agent_args, redirect)
+        _up(state, nodes, bins, no_agents, agent_args, redirect, with_prometheus)
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt):
             print("\ninterrupted", flush=True)
@@ -93,7 +95,7 @@ def up(nodes, build_dir, no_agents, agent_args=(), redirect="ebpf"):
     return state
 
 
-def _up(state, nodes, bins, no_agents, agent_args=(), redirect="ebpf"):
+def _up(state, nodes, bins, no_agents, agent_args=(), redirect="ebpf", with_prometheus=False):
     for d in (RUN, CONFIG_DIR, CONTROL_STATE, LOGS, NODES_DIR):
         os.makedirs(d, exist_ok=True)
     save_state(state)  # from here on, down knows what to remove
@@ -156,9 +158,14 @@ def _up(state, nodes, bins, no_agents, agent_args=(), redirect="ebpf"):
             checks.append((n["netns"], url, n["agent_pid"], n["log"]))
         save_state(state)
         wait_for(f"{len(checks)} node agent(s) /healthz/ready", checks)
+    if with_prometheus:
+        check = prometheus.start(state, base_env())
+        save_state(state)
+        wait_for(f"Prometheus {check[1]}", [check])
     save_state(state)
     log(f"lab is up: {nodes} node(s), control plane at {CONTROL_GRPC}, "
-        + ("" if no_agents else f"{redirect} capture, ") + f"state in {RUN}")
+        + ("" if no_agents else f"{redirect} capture, ")
+        + (f"Prometheus at {prometheus.URL}, " if with_prometheus else "") + f"state in {RUN}")
 
 
 def base_env():
@@ -199,7 +206,9 @@ def restart(state, component):
     argv, netns, cgroup, environment; its log is appended to), then waits until it is ready."""
     nodes = [n["name"] for n in state["nodes"]]
     known = "'control'" + ("" if state["no_agents"] else
-                           ", " + ", ".join(f"'agent-{n}'" for n in nodes))
+                           ", " + ", ".join(f"'agent-{n}'" for n in nodes)) \
+        + (", 'prometheus'" if prometheus.enabled(state) else "")
+    cwd = "/"
     if component == "control":
         rec, pid_key = state["control"], "pid"
         netns, cgroup, argv, logfile = FABRIC_NS, cgroup_dir("control"), rec.get("argv"), \
@@ -214,6 +223,9 @@ def restart(state, component):
         netns, cgroup, argv, logfile = rec["netns"], rec["cgroup"], rec.get("agent_argv"), \
             rec["log"]
         url = f"http://{rec['ip']}:{AGENT_READY_PORT}/healthz/ready"
+    elif component == "prometheus" and prometheus.enabled(state):
+        rec, pid_key = state["prometheus"], "pid"
+        netns, cgroup, argv, logfile, url, cwd = prometheus.restart_spec(state)
     else:
         raise LabError(f"unknown component '{component}' (expected {known})")
     if not argv:
@@ -227,8 +239,8 @@ def restart(state, component):
     with open(logfile, "a") as f:
         f.write(f"--- scripts/lab restart {component} at "
                 f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} ---\n")
-    rec[pid_key] = procs.start(netns, argv, cgroup, logfile, base_env(),
-                               host_mounts=component != "control")
+    rec[pid_key] = procs.start(netns, argv, cgroup, logfile, base_env(), cwd,
+                               host_mounts=component.startswith("agent-"))
     save_state(state)
     log(f"{component}: started, pid {rec[pid_key]}")
     wait_for(f"{component} {url}", [(netns, url, rec[pid_key], logfile)])
@@ -359,6 +371,7 @@ def apply(state, target):
                               if str(p.get("owner", "")).startswith("gateway/")])
     finally:
         save_state(state)
+        prometheus.write_targets(state)
     return errors
 
 
@@ -461,6 +474,7 @@ def delete(state, target):
         proxy.program(state)
     finally:
         save_state(state)
+        prometheus.write_targets(state)
     return errors
 
 

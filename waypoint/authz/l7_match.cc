@@ -48,8 +48,10 @@ MatchResult httpFieldResult(const L7RequestFacts& f, const ValueSet<T>& in, cons
   return fieldResult(in, out, pred);
 }
 
-// What an unknown clause names when the clause itself is fine but the stream is not HTTP.
-const std::string kHttpOnTcp = "HTTP attributes on a stream carried as TCP";
+// What an unknown clause names when the clause itself is fine but the request lacks what it
+// needs: HTTP attributes on a stream carried as TCP, or an address not known for sure.
+const std::string kHttpOnTcp =
+    "attributes this request lacks (HTTP attributes of a TCP stream, or an unverified address)";
 
 // Whether `matcher` matches a value that may be absent.
 bool matchesPresent(const ValueMatcher& matcher, std::optional<std::string_view> value) {
@@ -80,6 +82,14 @@ auto ipIn(const std::optional<IpAddress>& ip) {
   return [&ip](const IpRange& range) { return ip.has_value() && range.contains(*ip); };
 }
 
+// fieldResult for an address field: unknown when the field is set and the address is not known
+// (absent or malformed), so that a rule on addresses fails closed rather than not matching.
+MatchResult ipFieldResult(const std::optional<IpAddress>& ip, const ValueSet<IpRange>& in,
+                          const ValueSet<IpRange>& out) {
+  if (!ip.has_value() && (in.set() || out.set())) return MatchResult::kUnknown;
+  return fieldResult(in, out, ipIn(ip));
+}
+
 MatchResult evaluateSource(const CompiledSource& s, const L7RequestFacts& f) {
   if (s.unevaluable) return MatchResult::kUnknown;
   const std::optional<std::string_view> principal = peerPrincipal(f);
@@ -97,8 +107,8 @@ MatchResult evaluateSource(const CompiledSource& s, const L7RequestFacts& f) {
       fieldResult(s.service_accounts, s.not_service_accounts,
                   [&f](const ServiceAccountRef& ref) { return accountIs(ref, f); }),
       fieldResult(s.trust_domains, s.not_trust_domains, is(trust_domain)),
-      fieldResult(s.ip_blocks, s.not_ip_blocks, ipIn(f.source_ip)),
-      fieldResult(s.remote_ip_blocks, s.not_remote_ip_blocks, ipIn(f.remote_ip)),
+      ipFieldResult(f.source_ip, s.ip_blocks, s.not_ip_blocks),
+      ipFieldResult(f.remote_ip, s.remote_ip_blocks, s.not_remote_ip_blocks),
   };
   MatchResult result = MatchResult::kYes;
   for (const MatchResult field : fields) result = both(result, field);
@@ -241,11 +251,11 @@ MatchResult evaluateCondition(const CompiledCondition& c, const L7RequestFacts& 
     case Attribute::kUnsupported:
       return MatchResult::kUnknown;
     case Attribute::kSourceIp:
-      return fieldResult(c.ips, c.not_ips, ipIn(f.source_ip));
+      return ipFieldResult(f.source_ip, c.ips, c.not_ips);
     case Attribute::kRemoteIp:
-      return fieldResult(c.ips, c.not_ips, ipIn(f.remote_ip));
+      return ipFieldResult(f.remote_ip, c.ips, c.not_ips);
     case Attribute::kDestinationIp:
-      return fieldResult(c.ips, c.not_ips, ipIn(f.destination_ip));
+      return ipFieldResult(f.destination_ip, c.ips, c.not_ips);
     case Attribute::kDestinationPort:
       return fieldResult(c.ports, c.not_ports, [&f](uint16_t port) {
         return f.request.destination_port != 0 && port == f.request.destination_port;

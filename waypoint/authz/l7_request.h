@@ -25,7 +25,9 @@ struct L7RequestAttributes {
   // The peer identity, "cluster.local/ns/foo/sa/bar"; absent for plaintext.
   std::optional<std::string_view> source_principal;
   std::string_view source_namespace;
-  std::string_view source_ip;         // textual IPv4 or IPv6 of the calling workload
+  // Textual IPv4 or IPv6 of the calling workload; empty when not known for sure, which makes
+  // every address rule on it unknown (fail closed).
+  std::string_view source_ip;
   std::string_view remote_ip;         // the original client IP; empty means source_ip
   std::string_view destination_ip;    // textual
   std::string_view sni;               // connection.sni, empty when none

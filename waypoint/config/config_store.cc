@@ -148,6 +148,14 @@ void ConfigStore::replaceJwks(std::shared_ptr<const JwksSet> jwks) {
   current_.publish(std::move(next));
 }
 
+PathNormalization ConfigStore::normalizationLocked() const {
+  if (!mesh_config_ || !mesh_config_->has_path_normalization()) return normalization_;
+  const auto type = mesh_config_->path_normalization().normalization();
+  absl::StatusOr<PathNormalization> mode = parsePathNormalization(
+      istio::mesh::v1alpha1::MeshConfig::ProxyPathNormalization::NormalizationType_Name(type));
+  return mode.ok() ? *mode : normalization_;
+}
+
 void ConfigStore::rebuildLocked() {
   auto next = std::make_shared<WaypointSnapshot>();
   next->rate_limits = rate_limits_;
@@ -155,8 +163,10 @@ void ConfigStore::rebuildLocked() {
   std::vector<SecurityTarget> targets;
   std::vector<std::string> security_notes;
   if (!have_addresses_) {
-    next->security = SecurityConfig::build({}, {}, {}, normalization_, security_notes);
+    next->security = SecurityConfig::build({}, {}, {}, normalizationLocked(), security_notes);
     next->tracing = TracingSettings::build(mesh_config_, telemetries_, {}, namespace_, reporters_);
+    next->telemetry = TelemetrySettings::build(telemetries_, {}, namespace_);
+    for (const std::string& note : next->telemetry->notes()) logger()->warn("telemetry: {}", note);
     current_.publish(std::move(next));
     return;
   }
@@ -199,10 +209,12 @@ void ConfigStore::rebuildLocked() {
     for (const std::string& note : next->routes->notes()) logger()->info("routing: {}", note);
   }
   next->security = SecurityConfig::build(authorization_policies_, request_authns_, targets,
-                                         normalization_, security_notes);
+                                         normalizationLocked(), security_notes);
   for (const std::string& note : security_notes) logger()->warn("security: {}", note);
   next->tracing =
       TracingSettings::build(mesh_config_, telemetries_, targets, namespace_, reporters_);
+  next->telemetry = TelemetrySettings::build(telemetries_, targets, namespace_);
+  for (const std::string& note : next->telemetry->notes()) logger()->warn("telemetry: {}", note);
   logger()->info(
       "config version {}: {} services served, {} VirtualServices, {} DestinationRules, "
       "{} AuthorizationPolicies, {} RequestAuthentications",

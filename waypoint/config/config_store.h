@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "waypoint/config/jwks_cache.h"
 #include "waypoint/config/security_config.h"
+#include "waypoint/config/telemetry_settings.h"
 #include "waypoint/config/tracing_settings.h"
 #include "waypoint/proxy/rate_limits.h"
 #include "waypoint/route/route_config.h"
@@ -47,6 +48,9 @@ struct WaypointSnapshot {
   std::shared_ptr<const SecurityConfig> security;
   // Tracing by served service; null only before any config.
   std::shared_ptr<const TracingSettings> tracing;
+  // Request metrics and access log policy (Telemetry) by served service; null only before any
+  // config (requests then get the defaults).
+  std::shared_ptr<const TelemetrySettings> telemetry;
   // The key sets fetched for jwksUris so far. Never null.
   std::shared_ptr<const JwksSet> jwks = std::make_shared<const JwksSet>();
 };
@@ -99,6 +103,8 @@ class ConfigStore {
 
  private:
   void rebuildLocked();
+  // meshConfig.pathNormalization when the mesh config sets it, else the one given at start.
+  PathNormalization normalizationLocked() const;
 
   const std::string namespace_;
   const std::string name_;

@@ -89,9 +89,23 @@ const Jwks* JwksSet::find(std::string_view uri) const {
   return it != keys_.end() ? it->second.get() : nullptr;
 }
 
+std::shared_ptr<const Jwks> JwksSet::findShared(std::string_view uri) const {
+  auto it = keys_.find(uri);
+  return it != keys_.end() ? it->second : nullptr;
+}
+
 absl::StatusOr<JwksUri> parseJwksUri(std::string_view uri_view) {
   const std::string uri(uri_view);  // absl here takes std::string, not std::string_view
   JwksUri out;
+  for (const char c : uri) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("jwksUri \"", uri, "\" holds a space or a control or non-ASCII byte"));
+    }
+  }
+  // The fragment is the client's alone: never sent.
+  uri_view = uri_view.substr(0, uri_view.find('#'));
   std::string_view rest;
   if (uri_view.starts_with("https://")) {
     out.tls = true;
@@ -123,13 +137,21 @@ absl::StatusOr<JwksUri> parseJwksUri(std::string_view uri_view) {
       return absl::InvalidArgumentError(absl::StrCat("jwksUri \"", uri, "\": bad authority"));
     }
   } else {
-    const size_t colon = authority.rfind(':');
+    const size_t colon = authority.find(':');
+    if (colon != std::string_view::npos &&
+        authority.find(':', colon + 1) != std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("jwksUri \"", uri, "\": an IPv6 address must be in brackets"));
+    }
     host = authority.substr(0, colon);
     authority = colon == std::string_view::npos ? std::string_view() : authority.substr(colon);
   }
   if (!authority.empty()) {  // ":port"
+    const std::string_view digits = authority.substr(1);
     uint32_t port = 0;
-    if (!absl::SimpleAtoi(std::string(authority.substr(1)), &port) || port == 0 || port > 65535) {
+    if (digits.empty() || digits.size() > 5 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        !absl::SimpleAtoi(std::string(digits), &port) || port == 0 || port > 65535) {
       return absl::InvalidArgumentError(absl::StrCat("jwksUri \"", uri, "\": bad port"));
     }
     out.port = static_cast<uint16_t>(port);

@@ -28,6 +28,7 @@ class JwksSet final : public JwksLookup {
   explicit JwksSet(std::map<std::string, std::shared_ptr<const Jwks>, std::less<>> keys)
       : keys_(std::move(keys)) {}
   const Jwks* find(std::string_view uri) const override;
+  std::shared_ptr<const Jwks> findShared(std::string_view uri) const override;
   const std::map<std::string, std::shared_ptr<const Jwks>, std::less<>>& keys() const {
     return keys_;
   }

@@ -2,6 +2,9 @@
 
 #include <absl/strings/str_cat.h>
 
+#include <algorithm>
+#include <map>
+
 namespace ambit::waypoint {
 namespace {
 
@@ -63,28 +66,35 @@ std::shared_ptr<const SecurityConfig> SecurityConfig::build(
     }
     compiled.push_back(std::move(*policy));
   }
-  for (const SecurityTarget& service : services) {
+  // Requests name a service by hostname, and services of several namespaces may share one
+  // (ServiceEntries): what applies to any of them applies to the hostname, so no policy is lost.
+  std::map<std::string, std::vector<const SecurityTarget*>> by_hostname;
+  for (const SecurityTarget& service : services) by_hostname[service.hostname].push_back(&service);
+  for (const auto& [hostname, targets] : by_hostname) {
+    auto applies = [&targets](const auto& refs, const std::string& policy_namespace) {
+      return std::any_of(targets.begin(), targets.end(), [&](const SecurityTarget* target) {
+        return policyAppliesTo(refs, policy_namespace, *target);
+      });
+    };
     ServiceSecurity security;
     for (size_t i = 0; i < policies.size(); ++i) {
-      if (policyAppliesTo(targetRefsOf(policies[i].spec), policies[i].namespace_, service)) {
+      if (applies(targetRefsOf(policies[i].spec), policies[i].namespace_)) {
         security.policies.push_back(compiled[i]);
       }
     }
     std::vector<RequestAuthnEntry> applying;
     for (const RequestAuthnEntry& entry : authns) {
-      if (policyAppliesTo(targetRefsOf(entry.spec), entry.namespace_, service)) {
-        applying.push_back(entry);
-      }
+      if (applies(targetRefsOf(entry.spec), entry.namespace_)) applying.push_back(entry);
     }
     if (!applying.empty()) {
       security.authn = CompiledRequestAuthn::compile(applying);
       for (const std::string& note : security.authn->notes()) {
-        notes.push_back(absl::StrCat("RequestAuthentication for ", service.hostname, ": ", note));
+        notes.push_back(absl::StrCat("RequestAuthentication for ", hostname, ": ", note));
       }
       out->jwks_uris_.insert(security.authn->jwksUris().begin(), security.authn->jwksUris().end());
     }
     if (!security.policies.empty() || security.authn != nullptr) {
-      out->by_host_.emplace(service.hostname, std::move(security));
+      out->by_host_.emplace(hostname, std::move(security));
     }
   }
   return out;

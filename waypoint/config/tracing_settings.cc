@@ -5,27 +5,6 @@
 #include "core/log.h"
 
 namespace ambit::waypoint {
-namespace {
-
-using istio::telemetry::v1alpha1::Telemetry;
-
-bool namespaceWide(const Telemetry& spec) {
-  return !spec.has_selector() && spec.targetrefs().empty() && !spec.has_targetref();
-}
-
-// The oldest by name of the namespace-wide Telemetries of `ns` (the control plane sends at most
-// one per namespace; this keeps the choice stable anyway).
-const Telemetry* namespaceWideOf(const std::vector<TelemetryEntry>& entries,
-                                 const std::string& ns) {
-  const TelemetryEntry* chosen = nullptr;
-  for (const TelemetryEntry& e : entries) {
-    if (e.namespace_ != ns || !namespaceWide(e.spec)) continue;
-    if (chosen == nullptr || e.name < chosen->name) chosen = &e;
-  }
-  return chosen != nullptr ? &chosen->spec : nullptr;
-}
-
-}  // namespace
 
 tracing::SpanReporter* SpanReporters::get(const std::string& address, const std::string& path) {
   const std::string key = absl::StrCat(address, path);
@@ -64,23 +43,16 @@ std::shared_ptr<const TracingSettings> TracingSettings::build(
   auto out = std::shared_ptr<TracingSettings>(new TracingSettings());
   const istio::mesh::v1alpha1::MeshConfig mesh_config =
       mesh.value_or(istio::mesh::v1alpha1::MeshConfig());
-  const Telemetry* root = namespaceWideOf(telemetries, kTelemetryRootNamespace);
-  const Telemetry* own = waypoint_namespace == kTelemetryRootNamespace
-                             ? nullptr
-                             : namespaceWideOf(telemetries, waypoint_namespace);
+  const TelemetryEntry* root = namespaceWideOf(telemetries, kTelemetryRootNamespace);
+  const TelemetryEntry* own = waypoint_namespace == kTelemetryRootNamespace
+                                  ? nullptr
+                                  : namespaceWideOf(telemetries, waypoint_namespace);
   for (const SecurityTarget& service : services) {
-    const Telemetry* bound = nullptr;
-    for (const TelemetryEntry& e : telemetries) {
-      if (namespaceWide(e.spec)) continue;
-      auto refs = e.spec.targetrefs();
-      if (refs.empty() && e.spec.has_targetref()) *refs.Add() = e.spec.targetref();
-      if (policyAppliesTo(refs, e.namespace_, service)) {
-        bound = &e.spec;
-        break;
-      }
-    }
+    const TelemetryEntry* bound = boundTo(telemetries, service);
     ServiceTracing settings;
-    settings.config = tracing::resolveTracing(mesh_config, root, own, bound);
+    settings.config =
+        tracing::resolveTracing(mesh_config, root ? &root->spec : nullptr,
+                                own ? &own->spec : nullptr, bound ? &bound->spec : nullptr);
     if (!settings.config.enabled) continue;
     settings.reporter = reporters.get(settings.config.zipkin_address, settings.config.zipkin_path);
     if (settings.reporter == nullptr) continue;

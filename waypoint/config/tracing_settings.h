@@ -16,16 +16,11 @@
 #include "istio/mesh/v1alpha1/config.pb.h"
 #include "istio/telemetry/v1alpha1/telemetry.pb.h"
 #include "waypoint/config/security_config.h"
+#include "waypoint/config/telemetry_scopes.h"
 #include "waypoint/tracing/sampling.h"
 #include "waypoint/tracing/span_reporter.h"
 
 namespace ambit::waypoint {
-
-struct TelemetryEntry {
-  std::string namespace_;
-  std::string name;
-  istio::telemetry::v1alpha1::Telemetry spec;
-};
 
 // The collectors spans go to, one reporter each, made on first use and kept.
 class SpanReporters {
@@ -60,8 +55,5 @@ class TracingSettings {
  private:
   std::map<std::string, ServiceTracing, std::less<>> by_host_;
 };
-
-// The root namespace whose namespace-wide Telemetry applies mesh-wide (Istio's default).
-inline constexpr const char* kTelemetryRootNamespace = "istio-system";
 
 }  // namespace ambit::waypoint

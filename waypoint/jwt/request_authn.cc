@@ -10,6 +10,7 @@
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_split.h>
 
+#include "waypoint/jwt/token_cache.h"
 #include "waypoint/route/text.h"
 
 namespace ambit::waypoint {
@@ -268,12 +269,17 @@ std::vector<FoundToken> findTokens(const CompiledRequestAuthn& authn,
 }
 
 absl::Status verifyWithRule(const Rule& rule, const ParsedJwt& jwt, const JwksLookup& lookup,
-                            int64_t now) {
+                            int64_t now, TokenCache::Entry& cached) {
   AMBIT_RETURN_IF_ERROR(checkJwtClaims(jwt, rule.options, now));
   if (!rule.unusable.empty()) return absl::UnauthenticatedError(rule.unusable);
-  const Jwks* keys = rule.inline_keys ? rule.inline_keys.get() : lookup.find(rule.jwks_uri);
+  const std::shared_ptr<const Jwks> shared =
+      rule.inline_keys ? rule.inline_keys : lookup.findShared(rule.jwks_uri);
+  const Jwks* keys = shared ? shared.get() : lookup.find(rule.jwks_uri);
   if (keys == nullptr) return absl::UnauthenticatedError("Jwks remote fetch is failed");
-  return verifyJwtSignature(jwt, *keys);
+  if (shared && cached.verifiedWith(shared)) return absl::OkStatus();
+  AMBIT_RETURN_IF_ERROR(verifyJwtSignature(jwt, *keys));
+  if (shared) cached.addVerified(shared);
+  return absl::OkStatus();
 }
 
 // The claim at a '.'-separated path ("realm.roles"), or null.
@@ -344,8 +350,10 @@ AuthnResult authenticateRequest(const CompiledRequestAuthn& authn,
   if (tokens.empty()) return result;
 
   for (const FoundToken& found : tokens) {
-    absl::StatusOr<ParsedJwt> jwt = parseJwt(found.token, authn.maxTokenBytes());
-    if (!jwt.ok()) return invalid(authn, std::string(jwt.status().message()));
+    TokenCache::Entry& cached =
+        TokenCache::forThisThread().lookup(found.token, authn.maxTokenBytes());
+    if (!cached.parsed.ok()) return invalid(authn, std::string(cached.parsed.status().message()));
+    const std::shared_ptr<const ParsedJwt> jwt = *cached.parsed;
     // The rules of this location for the token's issuer; else those that take any issuer.
     std::vector<const Rule*> candidates;
     for (const bool any_issuer : {false, true}) {
@@ -362,7 +370,7 @@ AuthnResult authenticateRequest(const CompiledRequestAuthn& authn,
     const Rule* chosen = nullptr;
     absl::Status first_failure;
     for (const Rule* rule : candidates) {
-      const absl::Status status = verifyWithRule(*rule, *jwt, lookup, now_unix_seconds);
+      const absl::Status status = verifyWithRule(*rule, *jwt, lookup, now_unix_seconds, cached);
       if (status.ok()) {
         chosen = rule;
         break;
@@ -371,7 +379,7 @@ AuthnResult authenticateRequest(const CompiledRequestAuthn& authn,
     }
     if (chosen == nullptr) return invalid(authn, std::string(first_failure.message()));
 
-    VerifiedJwt verified = verifiedJwt(*std::move(jwt));
+    VerifiedJwt verified = verifiedJwt(*jwt);
     if (!chosen->payload_header.empty()) {
       result.set_headers.emplace_back(chosen->payload_header, verified.payload_base64url);
     }

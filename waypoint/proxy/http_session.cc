@@ -287,6 +287,9 @@ class Session {
       localReply(exchange, 503, "NC", "no routing config yet");
       co_return exchange;
     }
+    // Hop-by-hop fields go first, so that a `Connection` option cannot remove what the security
+    // step sets (a claim header) on the way to the endpoint.
+    removeHopByHopHeaders(request.headers);
     std::vector<std::pair<std::string, std::string>> lower_headers;
     lower_headers.reserve(request.headers.size());
     for (const HttpHeader& h : request.headers) {
@@ -355,9 +358,10 @@ class Session {
     SecurityPeer peer;
     std::string_view identity = caller_.identity;
     if (identity.starts_with("spiffe://")) peer.principal = identity.substr(9);
-    peer.source_namespace = source != nullptr ? std::string_view(source->namespace_())
-                                              : std::string_view(caller_namespace_);
-    peer.source_ip = caller_.address;
+    // The namespace is the certificate's; the address only when it is verified to be the
+    // caller's (sourceWorkload), else unknown, so address rules fail closed.
+    peer.source_namespace = caller_namespace_;
+    if (source != nullptr) peer.source_ip = caller_.address;
     peer.destination_ip = destination_.address;
     peer.destination_port = destination_.port;
     peer.service_host = destination_.host;
@@ -531,20 +535,38 @@ class Session {
       if (!w.canonical_name().empty()) labels.destination_app = w.canonical_name();
       if (!exchange.chosen->version.empty()) labels.destination_version = exchange.chosen->version;
     }
-    context_.metrics.record(labels, duration_ms, request.body.size(),
-                            exchange.response.body.size());
+    // The Telemetry policy of the destination, from the request's snapshot; a request refused
+    // before it took one (by its security check) reads the current one, and before any config
+    // there are only the defaults.
+    const std::shared_ptr<const WaypointSnapshot> snapshot =
+        exchange.snapshot != nullptr ? exchange.snapshot : config_.current();
+    const TelemetryPolicy* telemetry = snapshot != nullptr && snapshot->telemetry != nullptr
+                                           ? &snapshot->telemetry->forHost(destination_.host)
+                                           : nullptr;
+    const std::string_view protocol =
+        request.version == 20 ? "HTTP/2" : (request.version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+    RequestFacts facts;
+    facts.host = request.authority();
+    facts.method = request.method;
+    facts.path = request.target;
+    facts.protocol = protocol;
+    facts.headers = &request.headers;
+    facts.source_principal = caller_.identity;
+    facts.destination_port = destination_.port;
+    facts.response_code = exchange.response.status;
+    context_.metrics.record(labels, duration_ms, request.body.size(), exchange.response.body.size(),
+                            telemetry, &facts);
     if (exchange.trace) traceRequest(request, exchange, labels);
+    if (telemetry != nullptr && !telemetry->access_log) return;
     // Envoy's default access-log fields, then Ambit's route and reason.
     accessLog()->info(
         "\"{} {} {}\" {} {} {} {} {:.0f} \"{}\" \"{}\" \"{}\" src.identity={} route=\"{}\" "
         "attempts={}{}{}",
-        request.method, request.target,
-        request.version == 20 ? "HTTP/2" : (request.version == 10 ? "HTTP/1.0" : "HTTP/1.1"),
-        exchange.response.status, labels.response_flags, request.body.size(),
-        exchange.response.body.size(), duration_ms, request.headers.get("user-agent").value_or("-"),
-        request.authority(), exchange.chosen ? upstreamText(*exchange.chosen) : "-",
-        caller_.identity, exchange.route, exchange.attempts,
-        exchange.detail.empty() ? "" : " reason=\"",
+        request.method, request.target, protocol, exchange.response.status, labels.response_flags,
+        request.body.size(), exchange.response.body.size(), duration_ms,
+        request.headers.get("user-agent").value_or("-"), request.authority(),
+        exchange.chosen ? upstreamText(*exchange.chosen) : "-", caller_.identity, exchange.route,
+        exchange.attempts, exchange.detail.empty() ? "" : " reason=\"",
         exchange.detail.empty() ? "" : absl::StrCat(exchange.detail, "\""));
   }
 

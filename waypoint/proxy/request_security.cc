@@ -36,7 +36,13 @@ SecurityOutcome refuse(int status, std::string body, std::string detail) {
 }  // namespace
 
 std::string rbacDetail(const L7AuthorizationDecision& decision) {
-  if (decision.reason == L7AuthorizationDecision::Reason::kDeniedByPolicy) {
+  // A CUSTOM policy asks an external authorizer, which does not exist here: Envoy's detail for
+  // an authorizer that could not answer, failing closed.
+  if (decision.reason == L7AuthorizationDecision::Reason::kDeniedCustom) return "ext_authz_error";
+  // A DENY policy's rule matched: Envoy names it. A denial by what could not be evaluated may
+  // come from an ALLOW policy, so it stays "[none]"; the explanation after it in the access log
+  // names the policy.
+  if (decision.reason == L7AuthorizationDecision::Reason::kDeniedByPolicy && decision.rule >= 0) {
     const size_t slash = decision.policy.find('/');
     return absl::StrCat("rbac_access_denied_matched_policy[ns[", decision.policy.substr(0, slash),
                         "]-policy[", decision.policy.substr(slash + 1), "]-rule[", decision.rule,

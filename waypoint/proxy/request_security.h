@@ -47,7 +47,8 @@ SecurityOutcome checkRequestSecurity(const WaypointSnapshot& snapshot, const Sec
                                      SecurityMetrics& metrics, int64_t now);
 
 // Envoy's response code details for a denial: "rbac_access_denied_matched_policy[ns[default]-
-// policy[deny-admin]-rule[0]]" when a DENY policy matched, "...[none]" otherwise.
+// policy[deny-admin]-rule[0]]" when a DENY policy matched, "ext_authz_error" for a CUSTOM policy
+// (no external authorizer), "...[none]" otherwise.
 std::string rbacDetail(const L7AuthorizationDecision& decision);
 
 }  // namespace ambit::waypoint

@@ -2,6 +2,7 @@
 
 #include <absl/strings/str_cat.h>
 
+#include "agent/identity/identities_on_node.h"
 #include "core/tls/spiffe_id.h"
 
 namespace ambit::waypoint {
@@ -15,7 +16,12 @@ agent::Snapshot::WorkloadPtr sourceWorkload(const WaypointSnapshot& snapshot,
   boost::system::error_code ec;
   const boost::asio::ip::address address = boost::asio::ip::make_address(caller.address, ec);
   if (ec) return nullptr;
-  return snapshot.mesh->workloadByIp(agent::toIpBytes(address));
+  agent::Snapshot::WorkloadPtr workload = snapshot.mesh->workloadByIp(agent::toIpBytes(address));
+  if (workload == nullptr) return nullptr;
+  absl::StatusOr<tls::SpiffeId> identity =
+      agent::workloadIdentity(*workload, agent::kDefaultTrustDomain);
+  if (!identity.ok() || identity->toString() != caller.identity) return nullptr;
+  return workload;
 }
 
 std::string callerNamespace(const Caller& caller) {

@@ -19,7 +19,10 @@ namespace ambit::waypoint {
 std::shared_ptr<spdlog::logger> waypointLog();  // logger "waypoint"
 std::shared_ptr<spdlog::logger> accessLog();    // logger "access", one line per request
 
-// The calling workload, by the address its tunnel speaks for, if it is one the mesh knows.
+// The calling workload, by the address its tunnel speaks for (the `forwarded` header, which the
+// client's agent writes), if it is one the mesh knows AND it runs as the identity the tunnel's
+// certificate proves; null otherwise. Only then is that address taken as the caller's for
+// policies (source.ip, ipBlocks) and its labels for routes.
 agent::Snapshot::WorkloadPtr sourceWorkload(const WaypointSnapshot& snapshot, const Caller& caller);
 // The namespace of the caller's SPIFFE identity; empty when it does not parse.
 std::string callerNamespace(const Caller& caller);

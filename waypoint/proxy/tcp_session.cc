@@ -52,8 +52,8 @@ asio::awaitable<void> relayTcp(HttpSessionContext& context_,
     attributes.destination_port = destination_.port;
     std::string_view identity = caller_.identity;
     if (identity.starts_with("spiffe://")) attributes.source_principal = identity.substr(9);
-    attributes.source_namespace = view.source_namespace;
-    attributes.source_ip = caller_.address;
+    attributes.source_namespace = callerNamespace(caller_);
+    if (source != nullptr) attributes.source_ip = caller_.address;  // verified, else unknown
     attributes.destination_ip = destination_.address;
     const L7AuthorizationDecision decision = authorizeRequest(*policies, attributes);
     context_.metrics.security().authorization(decision);

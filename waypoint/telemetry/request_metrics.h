@@ -1,7 +1,8 @@
 // Istio's request metrics as a waypoint reports them (reporter="waypoint"): istio_requests_total,
 // istio_request_duration_milliseconds, istio_request_bytes and istio_response_bytes, with Istio's
-// labels. A label set's series are created once (under the registry's lock) and then cached per
-// thread, so recording a request takes no lock.
+// labels, as a Telemetry policy (telemetry_policy.h) shapes them: metrics it disables are not
+// recorded, and its tag overrides change the labels. A label set's series are created once (under
+// the registry's lock) and then cached per thread, so recording a request takes no lock.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 
 #include "core/metrics/registry.h"
 #include "waypoint/telemetry/security_metrics.h"
+#include "waypoint/telemetry/telemetry_policy.h"
 
 namespace ambit::waypoint {
 
@@ -37,8 +39,12 @@ class RequestMetrics {
  public:
   explicit RequestMetrics(metrics::Registry& registry);
 
+  // Records one request. `policy` null (or one that changes no metric) reports Istio's four
+  // metrics with Istio's labels; `facts` gives the values of its UPSERT overrides (null: every
+  // attribute is "unknown", literals aside).
   void record(const RequestLabels& labels, double duration_ms, uint64_t request_bytes,
-              uint64_t response_bytes);
+              uint64_t response_bytes, const TelemetryPolicy* policy = nullptr,
+              const RequestFacts* facts = nullptr);
 
   metrics::Registry& registry() { return registry_; }
   SecurityMetrics& security() { return security_; }
@@ -46,6 +52,12 @@ class RequestMetrics {
  private:
   struct Series;
   Series& series(const RequestLabels& labels);
+  // One metric's series under labels a policy changed.
+  struct OneSeries;
+  OneSeries& seriesOf(RequestMetric metric, metrics::Labels labels);
+  void recordWithPolicy(const RequestLabels& labels, double duration_ms, uint64_t request_bytes,
+                        uint64_t response_bytes, const TelemetryPolicy& policy,
+                        const RequestFacts* facts);
 
   metrics::Registry& registry_;
   SecurityMetrics security_;

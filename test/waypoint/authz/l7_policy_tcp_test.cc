@@ -46,6 +46,29 @@ TEST_CASE("a TCP stream: HTTP attributes are unknown, L4 ones decide") {
   }
 }
 
+TEST_CASE("an address not known for sure makes address rules unknown") {
+  TestRequest unverified;
+  unverified.source_ip.clear();
+  CHECK(outcomeName(ruleOutcome(R"({"from": [{"source": {"ipBlocks": ["10.0.0.0/8"]}}]})",
+                                unverified)) == outcomeName(Outcome::kUnknown));
+  CHECK(outcomeName(ruleOutcome(R"({"from": [{"source": {"notIpBlocks": ["10.0.0.0/8"]}}]})",
+                                unverified)) == outcomeName(Outcome::kUnknown));
+  CHECK(outcomeName(ruleOutcome(R"({"when": [{"key": "source.ip", "values": ["10.0.0.5"]}]})",
+                                unverified)) == outcomeName(Outcome::kUnknown));
+  // Rules that do not look at the address still decide.
+  CHECK(outcomeName(ruleOutcome(R"({"from": [{"source": {"namespaces": ["frontend"]}}]})",
+                                unverified)) == outcomeName(Outcome::kMatch));
+  // So a DENY on an address range denies, and an ALLOW on one does not allow.
+  const Policies deny = {policy("default/deny-range", R"({"action": "DENY", "rules": [
+      {"from": [{"source": {"ipBlocks": ["192.168.0.0/16"]}}]}]})")};
+  CHECK_FALSE(decide(deny, unverified).allowed);
+  CHECK(decide(deny, TestRequest{}).allowed);
+  const Policies allow = {policy("default/allow-range", R"({"action": "ALLOW", "rules": [
+      {"from": [{"source": {"ipBlocks": ["10.0.0.0/8"]}}]}]})")};
+  CHECK_FALSE(decide(allow, unverified).allowed);
+  CHECK(decide(allow, TestRequest{}).allowed);
+}
+
 TEST_CASE("a TCP stream against ALLOW and DENY policies that need HTTP") {
   const Policies allow_paths = {policy("default/allow-api", R"({"action": "ALLOW", "rules": [
       {"to": [{"operation": {"paths": ["/api/*"]}}]}]})")};
@@ -54,7 +77,7 @@ TEST_CASE("a TCP stream against ALLOW and DENY policies that need HTTP") {
   const L7AuthorizationDecision tcp = decide(allow_paths, tcpStream());
   CHECK_FALSE(tcp.allowed);
   CHECK(tcp.reason == Reason::kDeniedUnsupported);
-  CHECK(tcp.unsupported == "HTTP attributes on a stream carried as TCP");
+  CHECK_THAT(tcp.unsupported, Catch::Contains("HTTP attributes of a TCP stream"));
 
   const Policies deny_delete = {policy("default/deny-delete", R"({"action": "DENY", "rules": [
       {"to": [{"operation": {"methods": ["DELETE"]}}]}]})")};

@@ -2,7 +2,9 @@
 """System test of the waypoint's tracing on a two-node lab: Istio's example 14 (IstioOperator
 meshConfig with tracing at 100% to zipkin.istio-system:9411) and a Telemetry that overrides the
 sampling, with spans read back from a Zipkin-compatible collector (test/apps/zipkin) that runs as
-a pod in istio-system; and `ambitctl proxy-status` and `proxy-config` against the lab.
+a pod in istio-system; Istio's example 15 and Telemetry resources that shape the waypoint's request
+metrics and turn its access log off; and `ambitctl proxy-status` and `proxy-config` against the
+lab.
 
 Needs root. Every wait is bounded and every command has a timeout.
 
@@ -69,6 +71,52 @@ spec:
   tracing:
   - randomSamplingPercentage: 0.0
 """
+
+
+REQUEST_METRICS_TELEMETRY = """\
+apiVersion: telemetry.istio.io/v1alpha1
+kind: Telemetry
+metadata: {name: request-metrics, namespace: default}
+spec:
+  metrics:
+  - providers:
+    - name: prometheus
+    overrides:
+    - match: {metric: REQUEST_COUNT}
+      disabled: true
+    - match: {metric: REQUEST_DURATION}
+      tagOverrides:
+        request_protocol: {operation: REMOVE}
+"""
+
+NO_ACCESS_LOG_TELEMETRY = """\
+apiVersion: telemetry.istio.io/v1alpha1
+kind: Telemetry
+metadata: {name: no-access-log, namespace: default}
+spec:
+  targetRefs:
+  - {kind: Service, group: "", name: my-service}
+  accessLogging:
+  - providers:
+    - name: envoy
+    disabled: true
+"""
+
+# Example 15's namespace Telemetry alone, to delete it and keep the root one.
+EXAMPLE_15_NAMESPACE_METRICS = """\
+apiVersion: telemetry.istio.io/v1alpha1
+kind: Telemetry
+metadata: {name: namespace-metrics, namespace: default}
+spec: {}
+"""
+
+
+def my_service_samples(sample_name):
+    """The waypoint's samples named `sample_name` for requests to my-service."""
+    from prometheus_client.parser import text_string_to_metric_families
+    return [s for f in text_string_to_metric_families(wst.waypoint_metrics_text())
+            for s in f.samples
+            if s.name == sample_name and s.labels.get("destination_service_name") == "my-service"]
 
 
 def collector(path):
@@ -166,6 +214,65 @@ class WaypointTracingTest(unittest.TestCase):
         wait_for("the client's sampled trace", lambda: spans_of(forced), timeout=10)
         lab("delete", "-f", "/tmp/ambit-waypoint-test-no-sampling.yaml", timeout=60)
         lab("delete", "-f", wst.example(14), timeout=60, check=False)
+
+    def test_15_telemetry_metrics_and_access_log(self):
+        def requests_total():
+            return sum(s.value for s in my_service_samples("istio_requests_total"))
+
+        def durations(with_protocol):
+            return sum(s.value for s in
+                       my_service_samples("istio_request_duration_milliseconds_count")
+                       if ("request_protocol" in s.labels) == with_protocol)
+
+        def lab_delete(path):
+            lab("delete", "-f", path, timeout=60, check=False)
+        self.addCleanup(lab_delete, wst.example(15))
+
+        # Example 15 as written: the root's envoy access log is the waypoint's default, and the
+        # namespace's UPSERT without a value changes nothing (the waypoint notes it).
+        lab("apply", "-f", wst.example(15), timeout=60)
+        wait_for("example 15's note in the waypoint log", lambda: "telemetry: Telemetry "
+                 "default/namespace-metrics: tag override \"response_code\"" in wst.waypoint_log(),
+                 timeout=30)
+        before = requests_total()
+        logged = "/telemetry-logged-" + str(int(time.time() * 1000))
+        rs = wst.requests(3, path=logged)
+        self.assertEqual([r["status"] for r in rs], [200] * 3)
+        wait_for("three more requests counted", lambda: requests_total() - before == 3,
+                 timeout=10)
+        self.assertGreater(durations(with_protocol=True), 0)
+        wait_for("the access lines of the requests",
+                 lambda: wst.waypoint_log().count(f"GET {logged} ") == 3, timeout=10)
+
+        # A Telemetry bound to my-service turns its access log off (over the root's "on"), then
+        # one of the waypoint's namespace (in place of example 15's) disables REQUEST_COUNT and
+        # removes request_protocol from REQUEST_DURATION. The first is in force once the second
+        # is, as config reaches the waypoint in order.
+        wst.apply_text(NO_ACCESS_LOG_TELEMETRY, "no-access-log")
+        self.addCleanup(lab_delete, "/tmp/ambit-waypoint-test-no-access-log.yaml")
+        namespace_metrics = "/tmp/ambit-waypoint-test-example-15-namespace-metrics.yaml"
+        with open(namespace_metrics, "w") as f:
+            f.write(EXAMPLE_15_NAMESPACE_METRICS)
+        lab("delete", "-f", namespace_metrics, timeout=60)
+        wst.apply_text(REQUEST_METRICS_TELEMETRY, "request-metrics")
+        self.addCleanup(lab_delete, "/tmp/ambit-waypoint-test-request-metrics.yaml")
+        wait_for("durations without request_protocol", lambda: wst.requests(1, path="/probe")
+                 and durations(with_protocol=False) > 0, timeout=30)
+
+        total = requests_total()
+        with_protocol = durations(with_protocol=True)
+        without = durations(with_protocol=False)
+        log_size = len(wst.waypoint_log())
+        quiet = "/telemetry-quiet-" + str(int(time.time() * 1000))
+        rs = wst.requests(4, path=quiet)
+        self.assertEqual([r["status"] for r in rs], [200] * 4, "requests still flow")
+        wait_for("four more durations without request_protocol",
+                 lambda: durations(with_protocol=False) - without == 4, timeout=10)
+        self.assertEqual(requests_total(), total, "REQUEST_COUNT is disabled")
+        self.assertEqual(durations(with_protocol=True), with_protocol)
+        self.assertGreater(len(my_service_samples("istio_request_bytes_count")), 0)
+        time.sleep(0.5)
+        self.assertNotIn(quiet, wst.waypoint_log()[log_size:], "the access log is off")
 
     def test_20_ambitctl_proxy_status_and_config(self):
         ctl = os.path.join(ARGS.build_dir, "ctl", "ambitctl")
