@@ -305,6 +305,7 @@ class Session {
             std::chrono::system_clock::now().time_since_epoch())
             .count());
     if (!security.pass) {
+      exchange.route = "-";  // refused before any route was looked at
       localReply(exchange, security.status, "", security.body);
       exchange.detail = security.detail;
       for (const auto& [name, value] : security.response_headers) {
