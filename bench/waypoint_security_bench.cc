@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/metrics/registry.h"
+#include "core/tls/openssl_util.h"
 #include "waypoint/config/config_store.h"
 #include "waypoint/config/jwks_cache.h"
 #include "waypoint/config/security_config.h"
@@ -62,17 +63,10 @@ struct Options {
   std::exit(1);
 }
 
-template <auto free_fn>
-struct Free {
-  template <typename T>
-  void operator()(T* p) const {
-    free_fn(p);
-  }
-};
-using KeyPtr = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Free<EVP_MD_CTX_free>>;
-using BignumPtr = std::unique_ptr<BIGNUM, Free<BN_free>>;
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Free<ECDSA_SIG_free>>;
+using KeyPtr = tls::EvpPkeyPtr;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, tls::OpensslDeleter<EVP_MD_CTX_free>>;
+using BignumPtr = std::unique_ptr<BIGNUM, tls::OpensslDeleter<BN_free>>;
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, tls::OpensslDeleter<ECDSA_SIG_free>>;
 
 std::string base64Url(std::string_view bytes) { return absl::WebSafeBase64Escape(av(bytes)); }
 
@@ -226,8 +220,9 @@ RequestAuthnEntry requestAuthentication(const std::string& jwks) {
   return entry;
 }
 
-std::shared_ptr<const WaypointSnapshot> snapshotWith(std::vector<AuthorizationPolicyEntry> policies,
-                                                     std::vector<RequestAuthnEntry> authns) {
+std::shared_ptr<const WaypointSnapshot> snapshotWith(
+    const std::vector<AuthorizationPolicyEntry>& policies,
+    const std::vector<RequestAuthnEntry>& authns) {
   const SecurityTarget reviews{"bookstore", "reviews", std::string(kServiceHost)};
   std::vector<std::string> notes;
   auto snapshot = std::make_shared<WaypointSnapshot>();
@@ -434,6 +429,7 @@ void writeJson(const std::string& path, const Options& options, const std::vecto
                const std::vector<Stats>& breakdown) {
   auto list = [](const std::vector<Stats>& rows) {
     std::vector<std::string> items;
+    items.reserve(rows.size());
     for (const Stats& s : rows) {
       items.push_back(absl::StrFormat(
           R"({"name": "%s", "p50_us": %.3f, "p90_us": %.3f, "p99_us": %.3f, "max_us": %.3f, )"
@@ -509,7 +505,7 @@ int run(int argc, char** argv) {
   cases.push_back(both.measure("jwt+authz", "both: token, then the 10 rules", options));
   // Each call a token the worker has not seen (a distinct `jti`): parse and signature every time.
   std::vector<std::string> new_tokens;
-  new_tokens.reserve(static_cast<size_t>(options.warmup + options.iterations));
+  new_tokens.reserve(static_cast<size_t>(options.warmup) + static_cast<size_t>(options.iterations));
   for (int i = 0; i < options.warmup + options.iterations; ++i) {
     std::string unique = payload;
     unique.insert(unique.size() - 1, absl::StrCat(R"(,"jti":"t-)", i, R"(")"));

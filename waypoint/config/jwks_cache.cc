@@ -68,9 +68,12 @@ asio::awaitable<absl::StatusOr<std::string>> fetch(const JwksUri& uri,
       co_return co_await get(stream, uri, options);
     }
     beast::ssl_stream<beast::tcp_stream> stream(executor, *tls);
-    // SNI and the name the certificate must carry.
-    if (SSL_set_tlsext_host_name(stream.native_handle(), uri.host.c_str()) != 1 ||
-        SSL_set1_host(stream.native_handle(), uri.host.c_str()) != 1) {
+    // SNI (SSL_set_tlsext_host_name, without the macro's C cast) and the name the certificate
+    // must carry.
+    SSL* ssl = stream.native_handle();
+    if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(uri.host.c_str())) != 1 ||
+        SSL_set1_host(ssl, uri.host.c_str()) != 1) {
       co_return absl::InternalError("cannot set the TLS server name");
     }
     beast::get_lowest_layer(stream).expires_after(options.timeout);

@@ -40,7 +40,7 @@ std::shared_ptr<const SecurityConfig> SecurityConfig::build(
     const std::vector<AuthorizationPolicyEntry>& policies,
     const std::vector<RequestAuthnEntry>& authns, const std::vector<SecurityTarget>& services,
     PathNormalization normalization, std::vector<std::string>& notes) {
-  auto out = std::shared_ptr<SecurityConfig>(new SecurityConfig());
+  auto out = std::make_shared<SecurityConfig>();
   out->normalization_ = normalization;
   out->policy_count_ = policies.size();
   out->authn_count_ = authns.size();
@@ -71,8 +71,9 @@ std::shared_ptr<const SecurityConfig> SecurityConfig::build(
   std::map<std::string, std::vector<const SecurityTarget*>> by_hostname;
   for (const SecurityTarget& service : services) by_hostname[service.hostname].push_back(&service);
   for (const auto& [hostname, targets] : by_hostname) {
-    auto applies = [&targets](const auto& refs, const std::string& policy_namespace) {
-      return std::any_of(targets.begin(), targets.end(), [&](const SecurityTarget* target) {
+    const std::vector<const SecurityTarget*>& group = targets;  // a binding cannot be captured
+    auto applies = [&group](const auto& refs, const std::string& policy_namespace) {
+      return std::any_of(group.begin(), group.end(), [&](const SecurityTarget* target) {
         return policyAppliesTo(refs, policy_namespace, *target);
       });
     };

@@ -17,7 +17,7 @@ std::string nameOf(const TelemetryEntry& e) {
 std::shared_ptr<const TelemetrySettings> TelemetrySettings::build(
     const std::vector<TelemetryEntry>& telemetries, const std::vector<SecurityTarget>& services,
     const std::string& waypoint_namespace) {
-  auto out = std::shared_ptr<TelemetrySettings>(new TelemetrySettings());
+  auto out = std::make_shared<TelemetrySettings>();
   const TelemetryEntry* root = namespaceWideOf(telemetries, kTelemetryRootNamespace);
   const TelemetryEntry* own = waypoint_namespace == kTelemetryRootNamespace
                                   ? nullptr

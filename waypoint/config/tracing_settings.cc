@@ -40,7 +40,7 @@ std::shared_ptr<const TracingSettings> TracingSettings::build(
     const std::optional<istio::mesh::v1alpha1::MeshConfig>& mesh,
     const std::vector<TelemetryEntry>& telemetries, const std::vector<SecurityTarget>& services,
     const std::string& waypoint_namespace, SpanReporters& reporters) {
-  auto out = std::shared_ptr<TracingSettings>(new TracingSettings());
+  auto out = std::make_shared<TracingSettings>();
   const istio::mesh::v1alpha1::MeshConfig mesh_config =
       mesh.value_or(istio::mesh::v1alpha1::MeshConfig());
   const TelemetryEntry* root = namespaceWideOf(telemetries, kTelemetryRootNamespace);

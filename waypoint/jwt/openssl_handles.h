@@ -1,5 +1,6 @@
 // Owning handles for the OpenSSL objects the JWT code creates, so that every early return frees
-// them. Internal to waypoint/jwt.
+// them, with the deleter of core/tls (header only: nothing of ambit_tls is linked). Internal to
+// waypoint/jwt.
 #pragma once
 
 #include <memory>
@@ -9,15 +10,12 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "core/tls/openssl_util.h"
+
 namespace ambit::waypoint::jwt_internal {
 
 template <auto free_fn>
-struct OpensslFree {
-  template <typename T>
-  void operator()(T* p) const {
-    free_fn(p);
-  }
-};
+using OpensslFree = tls::OpensslDeleter<free_fn>;
 
 using BignumPtr = std::unique_ptr<BIGNUM, OpensslFree<BN_free>>;
 using ParamBuildPtr = std::unique_ptr<OSSL_PARAM_BLD, OpensslFree<OSSL_PARAM_BLD_free>>;

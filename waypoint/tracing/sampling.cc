@@ -71,8 +71,10 @@ bool sampleRequest(const TraceContext* incoming, double percent, uint32_t random
     if (incoming->sampled == Sampled::kNo) return false;
   }
   if (!(percent > 0)) return false;  // also NaN
-  const auto threshold = static_cast<uint32_t>(
-      std::min<double>(std::llround(percent * (kSamplingResolution / 100)), kSamplingResolution));
+  // Hits per million: percent * 10,000, rounded, at most the whole range.
+  const double per_million =
+      std::min(percent * (kSamplingResolution / 100.0), static_cast<double>(kSamplingResolution));
+  const auto threshold = static_cast<uint32_t>(std::llround(per_million));
   return random % kSamplingResolution < threshold;
 }
 

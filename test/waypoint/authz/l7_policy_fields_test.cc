@@ -22,7 +22,7 @@ struct Case {
 
 TestRequest base() { return TestRequest(); }
 
-std::function<TestRequest()> with(std::function<void(TestRequest&)> change) {
+std::function<TestRequest()> with(const std::function<void(TestRequest&)>& change) {
   return [change] {
     TestRequest out;
     change(out);
@@ -30,11 +30,11 @@ std::function<TestRequest()> with(std::function<void(TestRequest&)> change) {
   };
 }
 
-std::function<TestRequest()> path(std::string value) {
+std::function<TestRequest()> path(const std::string& value) {
   return with([value](TestRequest& r) { r.path = value; });
 }
 
-std::function<TestRequest()> jwt(std::string claims = "{}") {
+std::function<TestRequest()> jwt(const std::string& claims = "{}") {
   return [claims] { return withJwt(claims); };
 }
 

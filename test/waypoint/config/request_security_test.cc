@@ -254,7 +254,7 @@ std::vector<std::string> valuesIn(const Headers& headers, std::string_view name)
   return out;
 }
 
-void checkHeader(const Checked& c, std::string_view name, std::vector<std::string> values) {
+void checkHeader(const Checked& c, std::string_view name, const std::vector<std::string>& values) {
   INFO(name);
   CHECK(valuesIn(c.request, name) == values);
   CHECK(valuesIn(c.headers, name) == values);

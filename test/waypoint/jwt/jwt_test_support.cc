@@ -91,7 +91,7 @@ std::string TestKey::jwk(std::string_view kid, std::string_view alg) const {
   EVP_PKEY* key = key_.get();
   std::vector<std::string> members;
   if (EVP_PKEY_is_a(key, "RSA")) {
-    members.push_back(R"("kty":"RSA")");
+    members.emplace_back(R"("kty":"RSA")");
     members.push_back(
         absl::StrCat(R"("n":")", base64Url(bignumParam(key, OSSL_PKEY_PARAM_RSA_N)), "\""));
     members.push_back(
@@ -110,7 +110,7 @@ std::string TestKey::jwk(std::string_view kid, std::string_view alg) const {
     REQUIRE(EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(raw.data()),
                                         &length) == 1);
     raw.resize(length);
-    members.push_back(R"("kty":"OKP","crv":"Ed25519")");
+    members.emplace_back(R"("kty":"OKP","crv":"Ed25519")");
     members.push_back(absl::StrCat(R"("x":")", base64Url(raw), "\""));
   }
   if (!kid.empty()) members.push_back(absl::StrCat(R"("kid":")", av(kid), "\""));

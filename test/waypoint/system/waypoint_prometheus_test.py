@@ -12,7 +12,6 @@ every command has a timeout.
   waypoint_prometheus_test.py --build-dir build/release [--repo .] [unittest options]
 """
 
-import argparse
 import json
 import os
 import re
@@ -24,7 +23,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "agent", "system"))
-from labtest import SKIPPED, lab, log, wait_for  # noqa: E402
+from labtest import lab, log, wait_for  # noqa: E402
 import labtest  # noqa: E402
 import waypoint_system_test as wst  # noqa: E402
 
@@ -214,31 +213,16 @@ class WaypointPrometheusTest(unittest.TestCase):
 
 
 def main():
-    global ARGS
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--build-dir", required=True, help="the CMake build directory")
-    p.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.dirname(HERE))),
-                   help="the Ambit source tree")
-    ARGS, rest = p.parse_known_args()
-    ARGS.build_dir = os.path.abspath(ARGS.build_dir)
-    ARGS.repo = os.path.abspath(ARGS.repo)
-    wst.ARGS = ARGS
-    labtest.configure(ARGS.repo)
-    if os.geteuid() != 0:
-        print("waypoint_prometheus_test: skipped: needs root: the lab creates network namespaces")
-        return SKIPPED
-    if not (shutil.which("prometheus") or shutil.which("prometheus", path="/usr/sbin:/usr/bin")):
-        print("waypoint_prometheus_test: skipped: no prometheus binary (Debian's prometheus "
-              "package; scripts/bootstrap installs it)")
-        return SKIPPED
-    for path in ("control/ambit-control", "agent/ambit-agent", "agent/cni/ambit-cni",
-                 "waypoint/ambit-waypoint"):
-        full = os.path.join(ARGS.build_dir, path)
-        if not os.access(full, os.X_OK):
-            print(f"waypoint_prometheus_test: {full} is not built", file=sys.stderr)
-            return 1
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
-    return 0 if prog.result.wasSuccessful() else 1
+    def no_prometheus():
+        if shutil.which("prometheus") or shutil.which("prometheus", path="/usr/sbin:/usr/bin"):
+            return None
+        return "no prometheus binary (Debian's prometheus package; scripts/bootstrap installs it)"
+
+    def prepare(args):
+        global ARGS
+        ARGS = args
+    return wst.run_lab_tests("waypoint_prometheus_test", __doc__, skip_reason=no_prometheus,
+                             prepare=prepare)
 
 
 if __name__ == "__main__":

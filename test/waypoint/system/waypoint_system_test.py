@@ -481,9 +481,12 @@ for port in (9000, 9001):
         return total
 
 
-def main():
+def run_lab_tests(name, doc, skip_reason=None, prepare=None):
+    """The main of a waypoint lab test: parses --build-dir and --repo (into this module's ARGS),
+    skips (status 77) when not root or when skip_reason() names a reason, checks the binaries are
+    built, calls prepare(ARGS) and runs the calling script's unittest cases."""
     global ARGS
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     p.add_argument("--build-dir", required=True, help="the CMake build directory")
     p.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.dirname(HERE))),
                    help="the Ambit source tree")
@@ -492,16 +495,26 @@ def main():
     ARGS.repo = os.path.abspath(ARGS.repo)
     labtest.configure(ARGS.repo)
     if os.geteuid() != 0:
-        print("waypoint_system_test: skipped: needs root: the lab creates network namespaces")
+        print(f"{name}: skipped: needs root: the lab creates network namespaces")
+        return SKIPPED
+    reason = skip_reason() if skip_reason else None
+    if reason:
+        print(f"{name}: skipped: {reason}")
         return SKIPPED
     for path in ("control/ambit-control", "agent/ambit-agent", "agent/cni/ambit-cni",
                  "waypoint/ambit-waypoint"):
         full = os.path.join(ARGS.build_dir, path)
         if not os.access(full, os.X_OK):
-            print(f"waypoint_system_test: {full} is not built", file=sys.stderr)
+            print(f"{name}: {full} is not built", file=sys.stderr)
             return 1
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    if prepare:
+        prepare(ARGS)
+    prog = unittest.main(module="__main__", argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
     return 0 if prog.result.wasSuccessful() else 1
+
+
+def main():
+    return run_lab_tests("waypoint_system_test", __doc__)
 
 
 if __name__ == "__main__":
