@@ -17,7 +17,6 @@ import os
 import sys
 import time
 import traceback
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "agent", "system"))
@@ -210,7 +209,7 @@ def unsigned_token():
          "groups": ["admin"]}) + "."
 
 
-class WaypointSecurityTest(unittest.TestCase):
+class WaypointSecurityTest(wst.LabTestCase):
     @classmethod
     def setUpClass(cls):
         start = time.monotonic()
@@ -230,16 +229,6 @@ class WaypointSecurityTest(unittest.TestCase):
             raise
         log(f"lab up with samples/waypoint in {time.monotonic() - start:.1f} s")
 
-    @classmethod
-    def tearDownClass(cls):
-        lab("down", timeout=120)
-
-    def run(self, result=None):
-        ok_before = result.wasSuccessful() if result else True
-        outcome = super().run(result)
-        if result and ok_before and not result.wasSuccessful():
-            wst.log_tails()
-        return outcome
 
     def tearDown(self):
         for name, text in (("example-11", EXAMPLE_11), ("example-12", EXAMPLE_12)):

@@ -189,7 +189,24 @@ def log_tails():
               file=sys.stderr, flush=True)
 
 
-class WaypointSystemTest(unittest.TestCase):
+class LabTestCase(unittest.TestCase):
+    """What every waypoint lab test class shares: the lab goes down after the class, and the
+    first failure prints the logs of the control plane, the agents, the client and the
+    waypoint."""
+
+    @classmethod
+    def tearDownClass(cls):
+        lab("down", timeout=120)
+
+    def run(self, result=None):
+        ok_before = result.wasSuccessful() if result else True
+        outcome = super().run(result)
+        if result and ok_before and not result.wasSuccessful():
+            log_tails()
+        return outcome
+
+
+class WaypointSystemTest(LabTestCase):
     @classmethod
     def setUpClass(cls):
         start = time.monotonic()
@@ -210,19 +227,8 @@ class WaypointSystemTest(unittest.TestCase):
             raise
         log(f"lab up with samples/waypoint in {time.monotonic() - start:.1f} s")
 
-    @classmethod
-    def tearDownClass(cls):
-        lab("down", timeout=120)
-
     def setUp(self):
         delete_routes()
-
-    def run(self, result=None):
-        ok_before = result.wasSuccessful() if result else True
-        outcome = super().run(result)
-        if result and ok_before and not result.wasSuccessful():
-            log_tails()
-        return outcome
 
     def eventually_routed(self, what, pred, n=6, **kw):
         """Config reaches the waypoint asynchronously: waits until `n` requests satisfy pred."""

@@ -16,7 +16,6 @@ import os
 import sys
 import time
 import traceback
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "agent", "system"))
@@ -129,7 +128,7 @@ def spans_of(trace_id):
     return collector(f"/spans?traceId={trace_id}")
 
 
-class WaypointTracingTest(unittest.TestCase):
+class WaypointTracingTest(wst.LabTestCase):
     @classmethod
     def setUpClass(cls):
         start = time.monotonic()
@@ -151,16 +150,6 @@ class WaypointTracingTest(unittest.TestCase):
             raise
         log(f"lab up with samples/waypoint and a collector in {time.monotonic() - start:.1f} s")
 
-    @classmethod
-    def tearDownClass(cls):
-        lab("down", timeout=120)
-
-    def run(self, result=None):
-        ok_before = result.wasSuccessful() if result else True
-        outcome = super().run(result)
-        if result and ok_before and not result.wasSuccessful():
-            wst.log_tails()
-        return outcome
 
     def test_14_tracing_from_the_mesh_config(self):
         # Without example 14 nothing is traced (Istio's default: tracing off).
